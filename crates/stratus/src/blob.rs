@@ -61,7 +61,8 @@ pub enum ByteRange {
 
 impl ByteRange {
     /// Resolves the range against an object of `size` bytes. A start at or beyond the end
-    /// of a non-empty object, or an empty bounded range, is `InvalidArgument`.
+    /// of the object is `InvalidArgument` (so on an empty object only a suffix range is
+    /// satisfiable, and it is empty), as is an empty bounded range.
     pub fn resolve(self, size: u64) -> Result<Range<u64>> {
         let range = match self {
             ByteRange::Bounded { start, end } => {
@@ -190,7 +191,12 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Stores a stream of unknown length. The default buffers up to one part and then
     /// switches to a multipart upload (aborted on any error), so memory stays bounded.
-    async fn put_stream(&self, key: &str, body: ByteStream, opts: PutOptions) -> Result<ObjectMeta> {
+    async fn put_stream(
+        &self,
+        key: &str,
+        body: ByteStream,
+        opts: PutOptions,
+    ) -> Result<ObjectMeta> {
         put_stream_via_multipart(self, key, body, opts).await
     }
 
@@ -212,7 +218,9 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Starts a multipart upload and returns its upload id.
     async fn multipart_start(&self, key: &str, opts: PutOptions) -> Result<String> {
         let _ = (key, opts);
-        Err(Error::unsupported("multipart uploads are not declared by this store"))
+        Err(Error::unsupported(
+            "multipart uploads are not declared by this store",
+        ))
     }
 
     /// Uploads part `part_number` (1..=10000); parts but the last are at least 5 MiB.
@@ -224,7 +232,9 @@ pub trait BlobStore: Send + Sync + 'static {
         data: Bytes,
     ) -> Result<PartReceipt> {
         let _ = (key, upload_id, part_number, data);
-        Err(Error::unsupported("multipart uploads are not declared by this store"))
+        Err(Error::unsupported(
+            "multipart uploads are not declared by this store",
+        ))
     }
 
     /// Completes the upload from `parts` in ascending part order.
@@ -235,19 +245,30 @@ pub trait BlobStore: Send + Sync + 'static {
         parts: Vec<PartReceipt>,
     ) -> Result<ObjectMeta> {
         let _ = (key, upload_id, parts);
-        Err(Error::unsupported("multipart uploads are not declared by this store"))
+        Err(Error::unsupported(
+            "multipart uploads are not declared by this store",
+        ))
     }
 
     /// Aborts the upload and removes every uploaded part.
     async fn multipart_abort(&self, key: &str, upload_id: &str) -> Result<()> {
         let _ = (key, upload_id);
-        Err(Error::unsupported("multipart uploads are not declared by this store"))
+        Err(Error::unsupported(
+            "multipart uploads are not declared by this store",
+        ))
     }
 
     /// A URL that allows `method` on `key` without credentials until `expires_in` passes.
-    async fn presign(&self, key: &str, method: PresignMethod, expires_in: Duration) -> Result<String> {
+    async fn presign(
+        &self,
+        key: &str,
+        method: PresignMethod,
+        expires_in: Duration,
+    ) -> Result<String> {
         let _ = (key, method, expires_in);
-        Err(Error::unsupported("presigned URLs are not declared by this store"))
+        Err(Error::unsupported(
+            "presigned URLs are not declared by this store",
+        ))
     }
 }
 
@@ -307,7 +328,11 @@ pub async fn put_stream_via_multipart<S: BlobStore + ?Sized>(
             let take = buf.len().min(STREAM_PART_BYTES);
             let part = buf.split_to(take).freeze();
             let number = parts.len() as u32 + 1;
-            parts.push(store.multipart_put_part(key, &upload_id, number, part).await?);
+            parts.push(
+                store
+                    .multipart_put_part(key, &upload_id, number, part)
+                    .await?,
+            );
         }
         store.multipart_complete(key, &upload_id, parts).await
     }
@@ -384,8 +409,16 @@ mod tests {
 
     #[test]
     fn ranges_resolve() {
-        assert_eq!(ByteRange::Bounded { start: 2, end: 5 }.resolve(10).unwrap(), 2..5);
-        assert_eq!(ByteRange::Bounded { start: 8, end: 50 }.resolve(10).unwrap(), 8..10);
+        assert_eq!(
+            ByteRange::Bounded { start: 2, end: 5 }.resolve(10).unwrap(),
+            2..5
+        );
+        assert_eq!(
+            ByteRange::Bounded { start: 8, end: 50 }
+                .resolve(10)
+                .unwrap(),
+            8..10
+        );
         assert_eq!(ByteRange::From(3).resolve(10).unwrap(), 3..10);
         assert_eq!(ByteRange::Suffix(4).resolve(10).unwrap(), 6..10);
         assert_eq!(ByteRange::Suffix(40).resolve(10).unwrap(), 0..10);
@@ -404,10 +437,19 @@ mod tests {
         };
         let p1 = paginate(keys.clone(), &opts);
         assert_eq!(p1.common_prefixes, ["a/"]);
-        assert_eq!(p1.objects.iter().map(|m| m.key.as_str()).collect::<Vec<_>>(), ["b"]);
+        assert_eq!(
+            p1.objects
+                .iter()
+                .map(|m| m.key.as_str())
+                .collect::<Vec<_>>(),
+            ["b"]
+        );
         let p2 = paginate(
             keys.clone(),
-            &ListOptions { page_token: p1.next_page_token, ..opts.clone() },
+            &ListOptions {
+                page_token: p1.next_page_token,
+                ..opts.clone()
+            },
         );
         assert_eq!(p2.common_prefixes, ["c/"]);
         assert_eq!(p2.objects[0].key, "d");

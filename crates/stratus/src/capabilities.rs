@@ -14,7 +14,7 @@ pub enum Capability {
     BlobPresign,
     /// KV per-item time to live.
     KvTtl,
-    /// KV batches applied all-or-nothing.
+    /// KV `batch`: up to 25 writes in one partition applied all-or-nothing.
     KvAtomicBatch,
     /// Queue delayed send and nack with a retry delay.
     QueueDelay,

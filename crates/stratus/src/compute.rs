@@ -48,13 +48,17 @@ pub trait Compute: Send + Sync + 'static {
     /// Starts `function` without waiting; returns an execution id (needs `compute.async`).
     async fn submit(&self, function: &str, payload: Bytes, opts: InvokeOptions) -> Result<String> {
         let _ = (function, payload, opts);
-        Err(crate::Error::unsupported("asynchronous executions are not declared by this store"))
+        Err(crate::Error::unsupported(
+            "asynchronous executions are not declared by this store",
+        ))
     }
 
     /// The state of an execution started by `submit`; `NotFound` for unknown ids.
     async fn execution(&self, id: &str) -> Result<ExecutionState> {
         let _ = id;
-        Err(crate::Error::unsupported("asynchronous executions are not declared by this store"))
+        Err(crate::Error::unsupported(
+            "asynchronous executions are not declared by this store",
+        ))
     }
 }
 
@@ -63,7 +67,8 @@ pub trait Compute: Send + Sync + 'static {
 pub struct FunctionError(pub String);
 
 /// An in-process function: JSON bytes in, JSON bytes out.
-pub type Handler = Arc<dyn Fn(Bytes) -> BoxFuture<'static, Result<Bytes, FunctionError>> + Send + Sync>;
+pub type Handler =
+    Arc<dyn Fn(Bytes) -> BoxFuture<'static, Result<Bytes, FunctionError>> + Send + Sync>;
 
 /// In-process functions the application registers by name; providers that run code in
 /// process (memory, local) serve these.
@@ -104,7 +109,9 @@ impl Handlers {
 
 impl std::fmt::Debug for Handlers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Handlers").field("names", &self.names()).finish()
+        f.debug_struct("Handlers")
+            .field("names", &self.names())
+            .finish()
     }
 }
 
@@ -147,7 +154,9 @@ impl LocalExecutions {
     where
         F: std::future::Future<Output = Result<Bytes>> + Send + 'static,
     {
-        let n = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let id = format!("exec-{}-{n}", std::process::id());
         self.set(&id, ExecutionState::Running);
         let this = Arc::clone(self);

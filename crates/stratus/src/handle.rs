@@ -25,7 +25,9 @@ pub struct Stratus {
 
 impl std::fmt::Debug for Stratus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Stratus").field("profile", &self.profile).finish()
+        f.debug_struct("Stratus")
+            .field("profile", &self.profile)
+            .finish()
     }
 }
 
@@ -60,16 +62,32 @@ impl Stratus {
         for service in &profile.services {
             let provider = registry.resolve(service.kind, &service.provider, &service.options)?;
             let name = provider.name().to_owned();
-            let label = |e: Error| e.with_provider(&name).with_operation("open");
+            let label = label(&name, "open");
             let options = &service.options;
             match service.kind {
-                ServiceKind::Blob => this.blob = Some((name.clone(), provider.blob(options, &ctx).await.map_err(label)?)),
-                ServiceKind::Kv => this.kv = Some((name.clone(), provider.kv(options, &ctx).await.map_err(label)?)),
+                ServiceKind::Blob => {
+                    this.blob = Some((
+                        name.clone(),
+                        provider.blob(options, &ctx).await.map_err(label)?,
+                    ))
+                }
+                ServiceKind::Kv => {
+                    this.kv = Some((
+                        name.clone(),
+                        provider.kv(options, &ctx).await.map_err(label)?,
+                    ))
+                }
                 ServiceKind::Queue => {
-                    this.queue = Some((name.clone(), provider.queue(options, &ctx).await.map_err(label)?))
+                    this.queue = Some((
+                        name.clone(),
+                        provider.queue(options, &ctx).await.map_err(label)?,
+                    ))
                 }
                 ServiceKind::Compute => {
-                    this.compute = Some((name.clone(), provider.compute(options, &ctx).await.map_err(label)?))
+                    this.compute = Some((
+                        name.clone(),
+                        provider.compute(options, &ctx).await.map_err(label)?,
+                    ))
                 }
             }
         }
@@ -91,48 +109,79 @@ impl Stratus {
         }
     }
 
-    fn missing(&self, service: ServiceKind) -> Error {
-        Error::invalid(format!("profile {:?} configures no {service} service", self.profile))
+    /// The provider name and service of `slot`, or an error naming the profile.
+    fn configured<'a, S: ?Sized>(
+        &self,
+        slot: &'a Option<(String, Arc<S>)>,
+        service: ServiceKind,
+    ) -> Result<(&'a str, &'a Arc<S>)> {
+        slot.as_ref()
+            .map(|(provider, s)| (provider.as_str(), s))
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "profile {:?} configures no {service} service",
+                    self.profile
+                ))
+            })
     }
 
     /// The blob store called `name`.
     pub async fn blob(&self, name: &str) -> Result<Arc<dyn BlobStore>> {
         validate_resource_name("blob store", name)?;
-        let (provider, service) = self.blob.as_ref().ok_or_else(|| self.missing(ServiceKind::Blob))?;
-        let store = service.open(name).await.map_err(|e| e.with_provider(provider).with_operation("blob.open"))?;
+        let (provider, service) = self.configured(&self.blob, ServiceKind::Blob)?;
+        let store = service
+            .open(name)
+            .await
+            .map_err(label(provider, "blob.open"))?;
         Ok(Arc::new(CheckedBlob::new(store, provider)))
     }
 
     /// The KV table called `name`.
     pub async fn kv(&self, name: &str) -> Result<Arc<dyn KvStore>> {
         validate_resource_name("KV table", name)?;
-        let (provider, service) = self.kv.as_ref().ok_or_else(|| self.missing(ServiceKind::Kv))?;
-        let store = service.open(name).await.map_err(|e| e.with_provider(provider).with_operation("kv.open"))?;
+        let (provider, service) = self.configured(&self.kv, ServiceKind::Kv)?;
+        let store = service
+            .open(name)
+            .await
+            .map_err(label(provider, "kv.open"))?;
         Ok(Arc::new(CheckedKv::new(store, provider)))
     }
 
     /// The queue called `name`.
     pub async fn queue(&self, name: &str) -> Result<Arc<dyn Queue>> {
         validate_resource_name("queue", name)?;
-        let (provider, service) = self.queue.as_ref().ok_or_else(|| self.missing(ServiceKind::Queue))?;
-        let queue = service.open(name).await.map_err(|e| e.with_provider(provider).with_operation("queue.open"))?;
+        let (provider, service) = self.configured(&self.queue, ServiceKind::Queue)?;
+        let queue = service
+            .open(name)
+            .await
+            .map_err(label(provider, "queue.open"))?;
         Ok(Arc::new(CheckedQueue::new(queue, provider)))
     }
 
-    /// The dead-letter queue of the queue called `name`.
+    /// The dead-letter queue of the queue called `name` (needs `queue.dead_letter`).
     pub async fn dead_letter_queue(&self, name: &str) -> Result<Arc<dyn Queue>> {
         validate_resource_name("queue", name)?;
-        let (provider, service) = self.queue.as_ref().ok_or_else(|| self.missing(ServiceKind::Queue))?;
-        let queue = service
-            .open_dead_letter(name)
-            .await
-            .map_err(|e| e.with_provider(provider).with_operation("queue.open_dead_letter"))?;
+        let (provider, service) = self.configured(&self.queue, ServiceKind::Queue)?;
+        let label = label(provider, "queue.open_dead_letter");
+        let main = service.open(name).await.map_err(label)?;
+        if !main.capabilities().dead_letter {
+            return Err(label(Error::unsupported(format!(
+                "this store does not declare capability {}",
+                crate::Capability::QueueDeadLetter
+            ))));
+        }
+        let queue = service.open_dead_letter(name).await.map_err(label)?;
         Ok(Arc::new(CheckedQueue::new(queue, provider)))
     }
 
     /// The compute service.
     pub fn compute(&self) -> Result<Arc<dyn Compute>> {
-        let (provider, compute) = self.compute.as_ref().ok_or_else(|| self.missing(ServiceKind::Compute))?;
+        let (provider, compute) = self.configured(&self.compute, ServiceKind::Compute)?;
         Ok(Arc::new(CheckedCompute::new(compute.clone(), provider)))
     }
+}
+
+/// Labels errors of `operation` with `provider`.
+fn label<'a>(provider: &'a str, operation: &'a str) -> impl Fn(Error) -> Error + Copy + 'a {
+    move |e| e.with_provider(provider).with_operation(operation)
 }

@@ -22,7 +22,10 @@ pub struct Key {
 impl Key {
     /// Builds a key.
     pub fn new(partition: impl Into<String>, sort: impl Into<String>) -> Self {
-        Self { partition: partition.into(), sort: sort.into() }
+        Self {
+            partition: partition.into(),
+            sort: sort.into(),
+        }
     }
 }
 
@@ -106,7 +109,12 @@ pub struct QueryOptions {
 
 impl Default for QueryOptions {
     fn default() -> Self {
-        Self { range: SortRange::All, order: Order::Ascending, limit: None, cursor: None }
+        Self {
+            range: SortRange::All,
+            order: Order::Ascending,
+            limit: None,
+            cursor: None,
+        }
     }
 }
 
@@ -170,10 +178,15 @@ pub trait KvStore: Send + Sync + 'static {
     /// Reads live items of `partition` in sort-key order, one page at a time.
     async fn query(&self, partition: &str, opts: QueryOptions) -> Result<QueryPage>;
 
-    /// Applies up to 25 operations on distinct sort keys of one partition. With
-    /// `kv.atomic_batch` all or none apply; without it they apply in order and the first
-    /// failure stops the batch.
-    async fn batch(&self, partition: &str, ops: Vec<BatchOp>) -> Result<Vec<BatchResult>>;
+    /// Applies up to 25 operations on distinct sort keys of one partition, all or none
+    /// (needs `kv.atomic_batch`). If any condition fails, nothing is written and the error
+    /// is that operation's (`AlreadyExists` or `PreconditionFailed`).
+    async fn batch(&self, partition: &str, ops: Vec<BatchOp>) -> Result<Vec<BatchResult>> {
+        let _ = (partition, ops);
+        Err(Error::unsupported(
+            "atomic batches are not declared by this store",
+        ))
+    }
 
     /// Adds `delta` to the decimal integer stored at `key` (absent counts as 0) and returns
     /// the new value. A value that is not a decimal i64 is `InvalidArgument`.
@@ -225,7 +238,11 @@ impl SortWindow {
     pub fn for_query(opts: &QueryOptions) -> Self {
         let (mut lower, mut upper, prefix) = match &opts.range {
             SortRange::All => (Bound::Unbounded, Bound::Unbounded, None),
-            SortRange::Prefix(p) => (Bound::Included(p.clone()), Bound::Unbounded, Some(p.clone())),
+            SortRange::Prefix(p) => (
+                Bound::Included(p.clone()),
+                Bound::Unbounded,
+                Some(p.clone()),
+            ),
             SortRange::Between(l, u) => (l.clone(), u.clone(), None),
         };
         if let Some(cursor) = &opts.cursor {
@@ -234,7 +251,11 @@ impl SortWindow {
                 Order::Descending => upper = tighter_upper(upper, cursor),
             }
         }
-        Self { lower, upper, prefix }
+        Self {
+            lower,
+            upper,
+            prefix,
+        }
     }
 
     /// Whether `sort` lies in the window.
@@ -277,7 +298,10 @@ pub fn page_of(mut items: Vec<Item>, opts: &QueryOptions) -> QueryPage {
         let next_cursor = items.last().map(|i| i.key.sort.clone());
         QueryPage { items, next_cursor }
     } else {
-        QueryPage { items, next_cursor: None }
+        QueryPage {
+            items,
+            next_cursor: None,
+        }
     }
 }
 
@@ -287,7 +311,10 @@ mod tests {
 
     #[test]
     fn window_applies_cursor_in_both_orders() {
-        let mut opts = QueryOptions { range: SortRange::Prefix("m".into()), ..Default::default() };
+        let mut opts = QueryOptions {
+            range: SortRange::Prefix("m".into()),
+            ..Default::default()
+        };
         opts.cursor = Some("m5".into());
         let w = SortWindow::for_query(&opts);
         assert!(!w.contains("m5") && w.contains("m6") && !w.contains("n"));

@@ -107,9 +107,9 @@ pub fn validate_resource_name(what: &str, name: &str) -> Result<()> {
 pub fn validate_attribute_name(what: &str, name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 128
-        && name.chars().all(|c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')
-        });
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
     if ok {
         Ok(())
     } else {
@@ -136,7 +136,13 @@ mod tests {
 
     #[test]
     fn blob_keys() {
-        for ok in ["a", "a/b/c", "日本/語 ファイル", "100% + more", "x".repeat(1024).as_str()] {
+        for ok in [
+            "a",
+            "a/b/c",
+            "日本/語 ファイル",
+            "100% + more",
+            "x".repeat(1024).as_str(),
+        ] {
             validate_blob_key(ok).unwrap();
         }
         for bad in ["", "/a", "a/", "a//b", "./a", "a/../b", "a\nb", "a\u{7f}"] {

@@ -24,12 +24,20 @@ pub struct OutgoingMessage {
 impl OutgoingMessage {
     /// A message with just a body.
     pub fn new(body: impl Into<Bytes>) -> Self {
-        Self { body: body.into(), ..Default::default() }
+        Self {
+            body: body.into(),
+            ..Default::default()
+        }
     }
 
     /// The portable size of the message: body plus attribute names and values.
     pub fn size(&self) -> usize {
-        self.body.len() + self.attributes.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+        self.body.len()
+            + self
+                .attributes
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>()
     }
 }
 
@@ -46,7 +54,11 @@ pub struct ReceiveOptions {
 
 impl Default for ReceiveOptions {
     fn default() -> Self {
-        Self { max_messages: 1, wait: Duration::ZERO, visibility_timeout: None }
+        Self {
+            max_messages: 1,
+            wait: Duration::ZERO,
+            visibility_timeout: None,
+        }
     }
 }
 
@@ -115,7 +127,10 @@ pub struct QueueSettings {
 
 impl Default for QueueSettings {
     fn default() -> Self {
-        Self { visibility_timeout: Duration::from_secs(30), max_attempts: 5 }
+        Self {
+            visibility_timeout: Duration::from_secs(30),
+            max_attempts: 5,
+        }
     }
 }
 
@@ -138,7 +153,10 @@ impl QueueSettings {
                 .filter(|n| *n <= 1000)
                 .ok_or_else(|| section.key_error("max_attempts", "must be 0..=1000"))?,
         };
-        Ok(Self { visibility_timeout, max_attempts })
+        Ok(Self {
+            visibility_timeout,
+            max_attempts,
+        })
     }
 }
 

@@ -55,7 +55,9 @@ pub struct BuildContext {
 }
 
 fn not_offered(provider: &str, service: ServiceKind) -> Error {
-    Error::unsupported(format!("provider {provider:?} does not offer a {service} service"))
+    Error::unsupported(format!(
+        "provider {provider:?} does not offer a {service} service"
+    ))
 }
 
 /// A provider family: parses its options and opens services.
@@ -157,7 +159,10 @@ impl Registry {
             };
             options.key_error(
                 "provider",
-                format!("{what} (providers linked for {service}: {})", offering.join(", ")),
+                format!(
+                    "{what} (providers linked for {service}: {})",
+                    offering.join(", ")
+                ),
             )
         })
     }

@@ -97,7 +97,17 @@ mod tests {
         let e = expand("key-${NOPE}", &env).unwrap_err();
         assert_eq!(e.offset, 4);
         assert!(e.message.contains("NOPE is not set"));
-        assert!(expand("${OPEN", &env).unwrap_err().message.contains("unterminated"));
-        assert!(expand("${1BAD}", &env).unwrap_err().message.contains("not a valid"));
+        assert!(
+            expand("${OPEN", &env)
+                .unwrap_err()
+                .message
+                .contains("unterminated")
+        );
+        assert!(
+            expand("${1BAD}", &env)
+                .unwrap_err()
+                .message
+                .contains("not a valid")
+        );
     }
 }

@@ -34,7 +34,13 @@ pub struct ConfigError {
 impl ConfigError {
     /// An error at `line:col` of `file` about the key at `path`.
     pub fn at(file: &str, line: usize, col: usize, path: &str, message: impl Into<String>) -> Self {
-        Self { file: file.into(), line, col, path: path.into(), message: message.into() }
+        Self {
+            file: file.into(),
+            line,
+            col,
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -86,16 +92,28 @@ impl fmt::Debug for Section {
 }
 
 fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 impl Section {
     fn new(doc: Arc<Document>, node: Node, path: String) -> Result<Self, ConfigError> {
-        let section = Self { doc, node, path, used: Arc::default() };
+        let section = Self {
+            doc,
+            node,
+            path,
+            used: Arc::default(),
+        };
         match &section.node.value {
             Value::Map(_) => Ok(section),
             Value::Null => Ok(Self {
-                node: Node { value: Value::Map(Vec::new()), ..section.node.clone() },
+                node: Node {
+                    value: Value::Map(Vec::new()),
+                    ..section.node.clone()
+                },
                 ..section
             }),
             other => Err(section.error_at(
@@ -148,7 +166,10 @@ impl Section {
     }
 
     fn take(&self, key: &str) -> Option<&Node> {
-        self.used.lock().expect("config section poisoned").insert(key.to_owned());
+        self.used
+            .lock()
+            .expect("config section poisoned")
+            .insert(key.to_owned());
         self.lookup(key).filter(|n| n.value != Value::Null)
     }
 
@@ -159,18 +180,29 @@ impl Section {
 
     /// The keys of this mapping, in file order. Does not mark them as read.
     pub fn keys(&self) -> Vec<String> {
-        self.entries().iter().map(|(k, _)| yaml::key_text(k).to_owned()).collect()
+        self.entries()
+            .iter()
+            .map(|(k, _)| yaml::key_text(k).to_owned())
+            .collect()
     }
 
     fn expand_scalar(&self, node: &Node, path: &str, text: &str) -> Result<String, ConfigError> {
         expand(text, self.doc.env.as_ref()).map_err(|e| {
-            ConfigError::at(&self.doc.file, node.line, node.col + e.offset, path, e.message)
+            ConfigError::at(
+                &self.doc.file,
+                node.line,
+                node.col + e.offset,
+                path,
+                e.message,
+            )
         })
     }
 
     /// A string value with `${VAR}` expanded; `None` when absent or null.
     pub fn string(&self, key: &str) -> Result<Option<String>, ConfigError> {
-        let Some(node) = self.take(key) else { return Ok(None) };
+        let Some(node) = self.take(key) else {
+            return Ok(None);
+        };
         let path = join(&self.path, key);
         match &node.value {
             Value::Scalar(text) => self.expand_scalar(node, &path, text).map(Some),
@@ -194,7 +226,9 @@ impl Section {
         expected: &str,
         parse: impl Fn(&str) -> Option<T>,
     ) -> Result<Option<T>, ConfigError> {
-        let Some(text) = self.string(key)? else { return Ok(None) };
+        let Some(text) = self.string(key)? else {
+            return Ok(None);
+        };
         parse(text.trim())
             .map(Some)
             .ok_or_else(|| self.key_error(key, format!("expected {expected}, found {text:?}")))
@@ -216,28 +250,43 @@ impl Section {
 
     /// A duration: an integer with a unit `ms`, `s`, `m` or `h` (such as `30s`, `250ms`).
     pub fn duration(&self, key: &str) -> Result<Option<Duration>, ConfigError> {
-        self.parsed(key, "a duration such as 250ms, 30s, 5m or 1h", parse_duration)
+        self.parsed(
+            key,
+            "a duration such as 250ms, 30s, 5m or 1h",
+            parse_duration,
+        )
     }
 
     /// A filesystem path; relative paths are resolved against the config file's folder.
     pub fn path_value(&self, key: &str) -> Result<Option<PathBuf>, ConfigError> {
-        let Some(text) = self.string(key)? else { return Ok(None) };
+        let Some(text) = self.string(key)? else {
+            return Ok(None);
+        };
         if text.is_empty() {
             return Err(self.key_error(key, "expected a path, found an empty string"));
         }
         let path = PathBuf::from(text);
-        Ok(Some(if path.is_absolute() { path } else { self.doc.base_dir.join(path) }))
+        Ok(Some(if path.is_absolute() {
+            path
+        } else {
+            self.doc.base_dir.join(path)
+        }))
     }
 
     /// A sequence of strings.
     pub fn string_list(&self, key: &str) -> Result<Option<Vec<String>>, ConfigError> {
-        let Some(node) = self.take(key) else { return Ok(None) };
+        let Some(node) = self.take(key) else {
+            return Ok(None);
+        };
         let path = join(&self.path, key);
         let Value::Seq(items) = &node.value else {
             return Err(self.error_at(
                 node,
                 &path,
-                format!("expected a sequence of strings, found {}", node.value.type_name()),
+                format!(
+                    "expected a sequence of strings, found {}",
+                    node.value.type_name()
+                ),
             ));
         };
         items
@@ -260,7 +309,9 @@ impl Section {
 
     /// A nested mapping.
     pub fn section(&self, key: &str) -> Result<Option<Section>, ConfigError> {
-        let Some(node) = self.take(key) else { return Ok(None) };
+        let Some(node) = self.take(key) else {
+            return Ok(None);
+        };
         Section::new(self.doc.clone(), node.clone(), join(&self.path, key)).map(Some)
     }
 
@@ -290,7 +341,10 @@ impl Section {
                 return Err(self.error_at(
                     key,
                     &join(&self.path, name),
-                    format!("unknown key `{name}` (known keys here: {})", known.join(", ")),
+                    format!(
+                        "unknown key `{name}` (known keys here: {})",
+                        known.join(", ")
+                    ),
                 ));
             }
         }
@@ -387,7 +441,9 @@ pub struct Config {
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config").field("file", &self.root.doc.file).finish()
+        f.debug_struct("Config")
+            .field("file", &self.root.doc.file)
+            .finish()
     }
 }
 
@@ -397,17 +453,36 @@ impl Config {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError::at(&file, 0, 0, "", format!("cannot read file: {e}")))?;
-        let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        Self::parse(&file, &text, base, Arc::new(|name| std::env::var(name).ok()))
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Self::parse(
+            &file,
+            &text,
+            base,
+            Arc::new(|name| std::env::var(name).ok()),
+        )
     }
 
     /// Parses `text` as if read from `file`, with `env` for `${VAR}` lookups.
-    pub fn parse(file: &str, text: &str, base_dir: &Path, env: EnvLookup) -> Result<Self, ConfigError> {
+    pub fn parse(
+        file: &str,
+        text: &str,
+        base_dir: &Path,
+        env: EnvLookup,
+    ) -> Result<Self, ConfigError> {
         let node = yaml::parse(file, text)?;
-        let doc = Arc::new(Document { file: file.to_owned(), base_dir: base_dir.to_owned(), env });
+        let doc = Arc::new(Document {
+            file: file.to_owned(),
+            base_dir: base_dir.to_owned(),
+            env,
+        });
         let root = Section::new(doc, node, String::new())?;
         root.string("profile")?;
-        let profiles = root.section("profiles")?.ok_or_else(|| root.error("missing required key `profiles`"))?;
+        let profiles = root
+            .section("profiles")?
+            .ok_or_else(|| root.error("missing required key `profiles`"))?;
         root.finish()?;
         if profiles.keys().is_empty() {
             return Err(profiles.error("at least one profile is required"));
@@ -448,14 +523,23 @@ impl Config {
         for kind in ServiceKind::ALL {
             if let Some(options) = section.section(kind.name())? {
                 let provider = options.required_string("provider")?;
-                services.push(ServiceConfig { kind, provider, options });
+                services.push(ServiceConfig {
+                    kind,
+                    provider,
+                    options,
+                });
             }
         }
         section.finish()?;
         if services.is_empty() {
-            return Err(section.error("a profile must configure at least one of blob, kv, queue, compute"));
+            return Err(
+                section.error("a profile must configure at least one of blob, kv, queue, compute")
+            );
         }
-        Ok(Profile { name: name.to_owned(), services })
+        Ok(Profile {
+            name: name.to_owned(),
+            services,
+        })
     }
 
     /// The profile to use: `explicit` if given, else the file's `profile:` key.

@@ -9,7 +9,12 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
-    Config::parse("stratus.yaml", text, Path::new("/etc/stratus"), Arc::new(env))
+    Config::parse(
+        "stratus.yaml",
+        text,
+        Path::new("/etc/stratus"),
+        Arc::new(env),
+    )
 }
 
 const GOOD: &str = "\
@@ -29,13 +34,22 @@ fn reads_profile_services_and_typed_values() {
     assert_eq!(config.default_profile().unwrap().as_deref(), Some("local"));
     let profile = config.select_profile(None).unwrap();
     let kinds: Vec<_> = profile.services.iter().map(|s| s.kind).collect();
-    assert_eq!(kinds, [ServiceKind::Blob, ServiceKind::Kv, ServiceKind::Queue]);
+    assert_eq!(
+        kinds,
+        [ServiceKind::Blob, ServiceKind::Kv, ServiceKind::Queue]
+    );
     let blob = &profile.service(ServiceKind::Blob).unwrap().options;
-    assert_eq!(blob.path_value("root").unwrap().unwrap(), Path::new("/etc/stratus/./blob"));
+    assert_eq!(
+        blob.path_value("root").unwrap().unwrap(),
+        Path::new("/etc/stratus/./blob")
+    );
     let kv = &profile.service(ServiceKind::Kv).unwrap().options;
     assert_eq!(kv.string("path").unwrap().unwrap(), "/srv/data/kv.redb");
     let queue = &profile.service(ServiceKind::Queue).unwrap().options;
-    assert_eq!(queue.duration("visibility_timeout").unwrap(), Some(Duration::from_secs(30)));
+    assert_eq!(
+        queue.duration("visibility_timeout").unwrap(),
+        Some(Duration::from_secs(30))
+    );
     assert_eq!(queue.u64("max_attempts").unwrap(), Some(4));
     queue.string("path").unwrap();
     queue.finish().unwrap();
@@ -55,19 +69,31 @@ fn unknown_key_names_line_column_and_path() {
 
 #[test]
 fn wrong_type_is_precise() {
-    let config = parse(GOOD.replace("max_attempts: 4", "max_attempts: four").as_str()).unwrap();
+    let config = parse(
+        GOOD.replace("max_attempts: 4", "max_attempts: four")
+            .as_str(),
+    )
+    .unwrap();
     let profile = config.profile("local").unwrap();
     let queue = &profile.service(ServiceKind::Queue).unwrap().options;
     let e = queue.u64("max_attempts").unwrap_err();
     assert_eq!(e.path, "profiles.local.queue.max_attempts");
-    assert_eq!((e.line, e.message.as_str()), (8, "expected a non-negative integer, found \"four\""));
+    assert_eq!(
+        (e.line, e.message.as_str()),
+        (8, "expected a non-negative integer, found \"four\"")
+    );
 }
 
 #[test]
 fn missing_env_var_is_located() {
     let config = parse(&GOOD.replace("${DATA}", "${NO_SUCH_VAR}")).unwrap();
     let profile = config.profile("local").unwrap();
-    let e = profile.service(ServiceKind::Kv).unwrap().options.string("path").unwrap_err();
+    let e = profile
+        .service(ServiceKind::Kv)
+        .unwrap()
+        .options
+        .string("path")
+        .unwrap_err();
     assert_eq!(e.path, "profiles.local.kv.path");
     assert_eq!((e.line, e.col), (7, 13));
     assert!(e.message.contains("NO_SUCH_VAR is not set"));
@@ -76,16 +102,32 @@ fn missing_env_var_is_located() {
 #[test]
 fn structural_errors() {
     let e = parse("profiles: {}\nextra: 1\n").unwrap_err();
-    assert!(e.to_string().starts_with("stratus.yaml:2:1: extra: unknown key `extra`"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("stratus.yaml:2:1: extra: unknown key `extra`"),
+        "{e}"
+    );
     let e = parse("profile: x\n").unwrap_err();
     assert!(e.message.contains("missing required key `profiles`"));
     let e = parse(GOOD).unwrap().profile("nope").unwrap_err();
-    assert!(e.message.contains("no profile named \"nope\" (profiles: local)"));
-    let e = parse("profiles:\n  p:\n    kv: { path: x }\n").unwrap().profile("p").unwrap_err();
+    assert!(
+        e.message
+            .contains("no profile named \"nope\" (profiles: local)")
+    );
+    let e = parse("profiles:\n  p:\n    kv: { path: x }\n")
+        .unwrap()
+        .profile("p")
+        .unwrap_err();
     assert_eq!(e.path, "profiles.p.kv.provider");
-    let e = parse("profiles:\n  p:\n    cache: { provider: x }\n").unwrap().profile("p").unwrap_err();
+    let e = parse("profiles:\n  p:\n    cache: { provider: x }\n")
+        .unwrap()
+        .profile("p")
+        .unwrap_err();
     assert!(e.message.contains("unknown key `cache`"));
-    let e = parse("profiles:\n  p: [1]\n").unwrap().profile("p").unwrap_err();
+    let e = parse("profiles:\n  p: [1]\n")
+        .unwrap()
+        .profile("p")
+        .unwrap_err();
     assert!(e.message.contains("expected a mapping, found a sequence"));
     let e = parse("profiles:\n  p:\n    kv: {provider: local\n").unwrap_err();
     assert_eq!(e.line, 4);

@@ -54,7 +54,8 @@ pub fn parse(file: &str, text: &str) -> Result<Node, ConfigError> {
             Event::Scalar(text, style, anchor, _) => {
                 reject_anchor(file, anchor, &span)?;
                 let plain = matches!(style, saphyr_parser::ScalarStyle::Plain);
-                let value = if plain && matches!(text.as_ref(), "" | "~" | "null" | "Null" | "NULL") {
+                let value = if plain && matches!(text.as_ref(), "" | "~" | "null" | "Null" | "NULL")
+                {
                     Value::Null
                 } else {
                     Value::Scalar(text.into_owned())
@@ -97,7 +98,9 @@ pub fn parse(file: &str, text: &str) -> Result<Node, ConfigError> {
                 Some(Frame::Map(parent, pending)) => match pending.take() {
                     None => *pending = Some(node),
                     Some(key) => {
-                        let Value::Map(entries) = &mut parent.value else { unreachable!() };
+                        let Value::Map(entries) = &mut parent.value else {
+                            unreachable!()
+                        };
                         let key = map_key(file, key)?;
                         let name = key_text(&key);
                         if entries.iter().any(|(k, _)| key_text(k) == name) {
@@ -115,7 +118,11 @@ pub fn parse(file: &str, text: &str) -> Result<Node, ConfigError> {
             }
         }
     }
-    Ok(root.unwrap_or(Node { value: Value::Null, line: 1, col: 1 }))
+    Ok(root.unwrap_or(Node {
+        value: Value::Null,
+        line: 1,
+        col: 1,
+    }))
 }
 
 enum Frame {
@@ -124,7 +131,11 @@ enum Frame {
 }
 
 fn node_at(value: Value, span: &Span) -> Node {
-    Node { value, line: span.start.line(), col: span.start.col() + 1 }
+    Node {
+        value,
+        line: span.start.line(),
+        col: span.start.col() + 1,
+    }
 }
 
 fn reject_anchor(file: &str, anchor: usize, span: &Span) -> Result<(), ConfigError> {
@@ -148,7 +159,10 @@ fn map_key(file: &str, key: Node) -> Result<Node, ConfigError> {
             key.line,
             key.col,
             "",
-            format!("mapping keys must be strings, found {}", key.value.type_name()),
+            format!(
+                "mapping keys must be strings, found {}",
+                key.value.type_name()
+            ),
         )),
     }
 }
@@ -168,9 +182,13 @@ mod tests {
     #[test]
     fn positions_are_one_based() {
         let root = parse("t.yaml", "a:\n  b: 1\n  c: [x, y]\n").unwrap();
-        let Value::Map(entries) = &root.value else { panic!() };
+        let Value::Map(entries) = &root.value else {
+            panic!()
+        };
         let (_, a) = &entries[0];
-        let Value::Map(inner) = &a.value else { panic!() };
+        let Value::Map(inner) = &a.value else {
+            panic!()
+        };
         assert_eq!((inner[0].1.line, inner[0].1.col), (2, 6));
         assert!(matches!(&inner[1].1.value, Value::Seq(v) if v.len() == 2));
     }
