@@ -8,50 +8,31 @@ use std::sync::Arc;
 use stratus::blob::{GetOptions, PutOptions};
 use stratus::kv::{DeleteCondition, Key};
 use stratus::queue::{OutgoingMessage, ReceiveOptions};
-use stratus::{Config, ErrorKind, Registry, Stratus};
+use stratus::{Config, Registry, Stratus};
 
 /// Set in the child: the folder to write into.
 const WRITER_DIR: &str = "STRATUS_LOCAL_RESTART_WRITER_DIR";
-/// Written by the child when the blob part ran (the blob module may not be ready).
-const BLOB_MARKER: &str = "blob-written";
 const TEST_NAME: &str = "data_survives_a_new_process";
 
-fn profile_yaml(dir: &Path, with_blob: bool) -> String {
+fn profile_yaml(dir: &Path) -> String {
     let dir = dir.display();
-    let blob = if with_blob {
-        format!("    blob:\n      provider: local\n      root: \"{dir}/blobs\"\n")
-    } else {
-        String::new()
-    };
     format!(
-        "profile: restart\nprofiles:\n  restart:\n{blob}    kv:\n      provider: local\n      path: \"{dir}/state.redb\"\n    queue:\n      provider: local\n      path: \"{dir}/state.redb\"\n"
+        "profiles:\n  restart:\n    blob: {{ provider: local, root: \"{dir}/blobs\" }}\n    kv: {{ provider: local, path: \"{dir}/state.redb\" }}\n    queue: {{ provider: local, path: \"{dir}/state.redb\" }}\n"
     )
 }
 
-/// Opens the profile with blob when the blob module works, else without it.
-async fn open(dir: &Path) -> (Stratus, bool) {
+async fn open(dir: &Path) -> Stratus {
     let mut registry = Registry::new();
     registry.register(Arc::new(stratus_local::LocalProvider));
-    let open = |with_blob| {
-        let config = Config::parse(
-            "restart.yaml",
-            &profile_yaml(dir, with_blob),
-            dir,
-            Arc::new(|_| None),
-        )
-        .unwrap();
-        let registry = registry.clone();
-        async move { Stratus::open(&config, None, &registry, Default::default()).await }
-    };
-    match open(true).await {
-        Ok(stratus) => (stratus, true),
-        Err(e) if e.kind() == ErrorKind::Unsupported => (open(false).await.unwrap(), false),
-        Err(e) => panic!("opening the profile: {e}"),
-    }
+    let config = Config::parse("restart.yaml", &profile_yaml(dir), dir, Arc::new(|_| None))
+        .expect("restart profile parses");
+    Stratus::open(&config, Some("restart"), &registry, Default::default())
+        .await
+        .expect("restart profile opens")
 }
 
 async fn write(dir: &Path) {
-    let (stratus, with_blob) = open(dir).await;
+    let stratus = open(dir).await;
     let kv = stratus.kv("items").await.unwrap();
     kv.put(&Key::new("p", "s"), "kept".into(), Default::default())
         .await
@@ -65,17 +46,14 @@ async fn write(dir: &Path) {
         .send(vec![message])
         .await
         .unwrap();
-    if with_blob {
-        let blob = stratus.blob("files").await.unwrap();
-        blob.put("dir/a.txt", "blob body".into(), PutOptions::default())
-            .await
-            .unwrap();
-        std::fs::write(dir.join(BLOB_MARKER), b"").unwrap();
-    }
+    let blob = stratus.blob("files").await.unwrap();
+    blob.put("dir/a.txt", "blob body".into(), PutOptions::default())
+        .await
+        .unwrap();
 }
 
 async fn read(dir: &Path) {
-    let (stratus, _) = open(dir).await;
+    let stratus = open(dir).await;
     let kv = stratus.kv("items").await.unwrap();
     let item = kv
         .get(&Key::new("p", "s"))
@@ -106,19 +84,15 @@ async fn read(dir: &Path) {
     );
     queue.ack(&got[0].receipt).await.unwrap();
 
-    if dir.join(BLOB_MARKER).exists() {
-        let blob = stratus.blob("files").await.unwrap();
-        let body = blob
-            .get("dir/a.txt", GetOptions::default())
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        assert_eq!(body.as_ref(), b"blob body");
-    } else {
-        eprintln!("blob part skipped: the local blob module is not available yet");
-    }
+    let blob = stratus.blob("files").await.unwrap();
+    let body = blob
+        .get("dir/a.txt", GetOptions::default())
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(body.as_ref(), b"blob body");
 }
 
 #[tokio::test]
