@@ -1,4 +1,5 @@
-//! Runs the whole conformance suite against the `memory` provider.
+//! Runs the whole conformance suite against the `memory` profile of
+//! `stratus.example.yaml`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -7,19 +8,12 @@ use stratus::Registry;
 use stratus_conformance::testing::assert_conformant;
 use stratus_memory::MemoryProvider;
 
-const CONFIG: &str = "\
-profiles:
-  memory:
-    blob: { provider: memory }
-    kv: { provider: memory }
-    queue: { provider: memory, visibility_timeout: 30s, max_attempts: 3 }
-    compute: { provider: memory }
-";
+const EXAMPLE: &str = include_str!("../../../stratus.example.yaml");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn memory_passes_the_conformance_suite() {
     let mut registry = Registry::new();
     registry.register(Arc::new(MemoryProvider));
-    let reports = assert_conformant(CONFIG, Path::new("."), "memory", &registry).await;
+    let reports = assert_conformant(EXAMPLE, Path::new("."), "memory", &registry).await;
     assert!(reports.len() >= 112, "only {} cases ran", reports.len());
 }
