@@ -13,6 +13,9 @@ use crate::capabilities::BlobCapabilities;
 use crate::error::{Error, Result};
 use crate::limits::{MAX_LIST_PAGE, STREAM_PART_BYTES};
 
+/// The content type a store records when a put names none.
+pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
+
 /// A stream of body chunks.
 pub type ByteStream = BoxStream<'static, Result<Bytes>>;
 

@@ -6,6 +6,7 @@
 //! - Compute: in-process handlers and subprocess functions speaking JSON on stdin/stdout.
 
 mod blob;
+mod clock;
 mod compute;
 mod db;
 mod kv;

@@ -9,8 +9,8 @@ use std::time::SystemTime;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use stratus::blob::{
-    BlobService, BlobStore, ByteStream, CopyOptions, GetOptions, GetResult, ListOptions, ListPage,
-    ObjectMeta, PartReceipt, PutMode, PutOptions, paginate,
+    BlobService, BlobStore, ByteStream, CopyOptions, DEFAULT_CONTENT_TYPE, GetOptions, GetResult,
+    ListOptions, ListPage, ObjectMeta, PartReceipt, PutMode, PutOptions, paginate,
 };
 use stratus::capabilities::BlobCapabilities;
 use stratus::limits::MIN_MULTIPART_PART_BYTES;
@@ -23,9 +23,6 @@ pub const CAPABILITIES: BlobCapabilities = BlobCapabilities {
     presign: false,
     max_object_bytes: 5 * 1024 * 1024 * 1024,
 };
-
-/// The content type recorded when a write names none.
-const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 
 /// Opens named in-process blob stores; the same name always gives the same store.
 #[derive(Default)]

@@ -11,13 +11,11 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
-use stratus::blob::ObjectMeta;
+use stratus::blob::{DEFAULT_CONTENT_TYPE, ObjectMeta};
 
 const MAGIC: &[u8; 4] = b"SBO1";
 /// Headers are small (a 1 KiB key plus 2 KiB of metadata); anything larger is corrupt.
 const MAX_HEADER_BYTES: u32 = 64 * 1024;
-/// What a put records when the caller gives no content type.
-pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 
 /// What is stored before an object's data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,8 @@ use stratus::kv::{
 };
 use stratus::{Bytes, Error, ErrorKind, Result};
 
-use super::record::{self, Record, encode_key, expiry, now_ms};
+use super::record::{self, Record, encode_key, expiry};
+use crate::clock::now_ms;
 use crate::db::Db;
 
 /// Holds the store-wide version counter.

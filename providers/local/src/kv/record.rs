@@ -1,6 +1,8 @@
 //! The stored form of a KV item and of its key.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
+
+use crate::clock::{after, to_time};
 
 use stratus::{Error, Result};
 
@@ -34,17 +36,6 @@ pub fn sort_of(partition: &str, key: &[u8]) -> Result<String> {
         .and_then(|s| std::str::from_utf8(s).ok())
         .map(str::to_owned)
         .ok_or_else(|| Error::internal("corrupt KV key in the database"))
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    to_ms(SystemTime::now())
-}
-
-/// `t` as milliseconds since the Unix epoch (0 before it).
-pub fn to_ms(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// One stored item: `version u64 LE | expires_at ms u64 LE (0 = never) | value`.
@@ -96,17 +87,13 @@ impl Record {
 
     /// The expiry as the API shows it.
     pub fn expires_at_time(&self) -> Option<SystemTime> {
-        (self.expires_at != 0).then(|| UNIX_EPOCH + Duration::from_millis(self.expires_at))
+        (self.expires_at != 0).then(|| to_time(self.expires_at))
     }
 }
 
 /// The expiry of a write with `ttl` made at `now_ms` (0: none).
 pub fn expiry(ttl: Option<Duration>, now_ms: u64) -> u64 {
-    ttl.map_or(0, |ttl| {
-        now_ms
-            .saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
-            .max(1)
-    })
+    ttl.map_or(0, |ttl| after(now_ms, ttl).max(1))
 }
 
 #[cfg(test)]

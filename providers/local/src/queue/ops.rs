@@ -12,7 +12,8 @@ use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, Wr
 use stratus::queue::{Delivery, OutgoingMessage, encode_receipt, stale_receipt};
 use stratus::{Bytes, Result};
 
-use super::record::{Message, after, now_ms};
+use super::record::Message;
+use crate::clock::{after, now_ms};
 use crate::db::Db;
 
 const MESSAGES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("queue#messages");

@@ -1,7 +1,9 @@
 //! The stored form of a queue message.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
+
+use crate::clock::to_time;
 
 use stratus::{Error, Result};
 
@@ -108,20 +110,8 @@ impl Message {
 
     /// `sent_at` as a time.
     pub fn sent_at_time(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_millis(self.sent_at)
+        to_time(self.sent_at)
     }
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-/// `now + d` in ms.
-pub fn after(now: u64, d: Duration) -> u64 {
-    now.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
