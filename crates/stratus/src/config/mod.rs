@@ -191,7 +191,7 @@ impl Section {
             ConfigError::at(
                 &self.doc.file,
                 node.line,
-                node.col + e.offset,
+                node.col + usize::from(node.quoted) + e.offset,
                 path,
                 e.message,
             )

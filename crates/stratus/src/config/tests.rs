@@ -140,3 +140,17 @@ fn durations() {
     assert_eq!(parse_duration("10"), None);
     assert_eq!(parse_duration("1d"), None);
 }
+
+#[test]
+fn missing_env_var_in_a_quoted_scalar_points_at_the_dollar() {
+    let text = "profiles:\n  p:\n    kv: { provider: local, path: \"${NOPE}/kv\" }\n";
+    let config = parse(text).unwrap();
+    let profile = config.profile("p").unwrap();
+    let e = profile
+        .service(ServiceKind::Kv)
+        .unwrap()
+        .options
+        .string("path")
+        .unwrap_err();
+    assert_eq!((e.line, e.col), (3, 35));
+}

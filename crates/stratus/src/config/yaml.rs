@@ -13,6 +13,8 @@ pub struct Node {
     pub line: usize,
     /// 1-based column.
     pub col: usize,
+    /// Whether the scalar was written in quotes (its text starts one column later).
+    pub quoted: bool,
 }
 
 /// The value of a node.
@@ -60,7 +62,9 @@ pub fn parse(file: &str, text: &str) -> Result<Node, ConfigError> {
                 } else {
                     Value::Scalar(text.into_owned())
                 };
-                Some(node_at(value, &span))
+                let mut node = node_at(value, &span);
+                node.quoted = !plain;
+                Some(node)
             }
             Event::SequenceStart(anchor, _) => {
                 reject_anchor(file, anchor, &span)?;
@@ -122,6 +126,7 @@ pub fn parse(file: &str, text: &str) -> Result<Node, ConfigError> {
         value: Value::Null,
         line: 1,
         col: 1,
+        quoted: false,
     }))
 }
 
@@ -135,6 +140,7 @@ fn node_at(value: Value, span: &Span) -> Node {
         value,
         line: span.start.line(),
         col: span.start.col() + 1,
+        quoted: false,
     }
 }
 
