@@ -78,6 +78,14 @@ pub trait Provider: Send + Sync + 'static {
     /// Validates the options of `service` without side effects.
     fn check(&self, service: ServiceKind, options: &Section) -> Result<(), ConfigError>;
 
+    /// Creates what the options of `service` name and the provider cannot create on first
+    /// use (an S3 bucket, an Azure container), if missing. Idempotent. Returns one line per
+    /// resource ensured, for `stratus provision`.
+    async fn provision(&self, service: ServiceKind, options: &Section) -> Result<Vec<String>> {
+        let _ = (service, options);
+        Ok(Vec::new())
+    }
+
     /// Opens the blob service.
     async fn blob(&self, options: &Section, ctx: &BuildContext) -> Result<Arc<dyn BlobService>> {
         let _ = (options, ctx);

@@ -1,5 +1,5 @@
 //! Every stratus provider this build links, selected by cargo feature
-//! (`memory` and `local` by default; each cloud behind its own feature).
+//! (`memory` and `local` by default; `aws`, `azure` and `http` on request).
 
 use std::sync::Arc;
 
@@ -13,5 +13,15 @@ pub fn registry() -> Registry {
     registry.register(Arc::new(stratus_memory::MemoryProvider));
     #[cfg(feature = "local")]
     registry.register(Arc::new(stratus_local::LocalProvider));
+    #[cfg(feature = "aws")]
+    for provider in stratus_aws::providers() {
+        registry.register(provider);
+    }
+    #[cfg(feature = "azure")]
+    for provider in stratus_azure::providers() {
+        registry.register(provider);
+    }
+    #[cfg(feature = "http")]
+    registry.register(Arc::new(stratus_http::HttpProvider));
     registry
 }

@@ -413,8 +413,10 @@ pub struct ServiceConfig {
     pub kind: ServiceKind,
     /// The provider name, such as `local`.
     pub provider: String,
-    /// The whole service mapping; `provider` is already read.
+    /// The whole service mapping; `provider` and `resources` are already read.
     pub options: Section,
+    /// Logical resource names `stratus provision` creates (the optional `resources:` list).
+    pub resources: Vec<String>,
 }
 
 /// A profile: the services it configures.
@@ -523,10 +525,17 @@ impl Config {
         for kind in ServiceKind::ALL {
             if let Some(options) = section.section(kind.name())? {
                 let provider = options.required_string("provider")?;
+                let resources = options.string_list("resources")?.unwrap_or_default();
+                for (i, name) in resources.iter().enumerate() {
+                    crate::names::validate_resource_name(kind.name(), name).map_err(|e| {
+                        options.key_error("resources", format!("item {i}: {}", e.message()))
+                    })?;
+                }
                 services.push(ServiceConfig {
                     kind,
                     provider,
                     options,
+                    resources,
                 });
             }
         }

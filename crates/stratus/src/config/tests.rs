@@ -63,7 +63,7 @@ fn unknown_key_names_line_column_and_path() {
     let e = blob.finish().unwrap_err();
     assert_eq!(
         e.to_string(),
-        "stratus.yaml:4:30: profiles.local.blob.root: unknown key `root` (known keys here: provider)"
+        "stratus.yaml:4:30: profiles.local.blob.root: unknown key `root` (known keys here: provider, resources)"
     );
 }
 
@@ -153,4 +153,19 @@ fn missing_env_var_in_a_quoted_scalar_points_at_the_dollar() {
         .string("path")
         .unwrap_err();
     assert_eq!((e.line, e.col), (3, 35));
+}
+
+#[test]
+fn resources_are_read_by_the_core_and_validated() {
+    let text =
+        "profiles:\n  p:\n    kv: { provider: local, path: x, resources: [messages, users] }\n";
+    let profile = parse(text).unwrap().profile("p").unwrap();
+    let kv = profile.service(ServiceKind::Kv).unwrap();
+    assert_eq!(kv.resources, ["messages", "users"]);
+    kv.options.string("path").unwrap();
+    kv.options.finish().unwrap();
+    let bad = "profiles:\n  p:\n    kv: { provider: local, resources: [Bad_Name] }\n";
+    let e = parse(bad).unwrap().profile("p").unwrap_err();
+    assert_eq!(e.path, "profiles.p.kv.resources");
+    assert!(e.message.contains("item 0"), "{e}");
 }
