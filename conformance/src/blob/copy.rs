@@ -28,10 +28,7 @@ pub fn cases() -> Vec<Case> {
                 let copy = store.copy(&from, &to, CopyOptions::default()).await?;
                 ensure_eq("key returned by copy", copy.key.as_str(), to.as_str())?;
                 ensure_eq("size returned by copy", copy.size, 11)?;
-                ensure(
-                    copy.etag != src.etag,
-                    format!("the copy has the source's ETag {:?}", src.etag),
-                )?;
+                // The copy's ETag MAY equal the source's: it has the same body (BLOB-ETAG-1).
                 let head = store.head(&to).await?;
                 ensure_eq(
                     "copy content type",

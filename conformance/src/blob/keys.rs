@@ -62,6 +62,7 @@ fn invalid_keys(cx: &Ctx) -> Vec<(String, &'static str)> {
         (format!("{base}\tx"), "tab"),
         (format!("{base}\u{7f}"), "DEL"),
         (format!("{base}\u{85}"), "C1 control"),
+        (format!("{base}\\x"), "backslash"),
         (padded(&base, "x", 1025), "1025 bytes"),
     ]
 }
@@ -92,7 +93,7 @@ pub fn cases() -> Vec<Case> {
                     cx.key("%20%2F%25"),
                     cx.key("a+b"),
                     cx.key("a b+c%d=e&f?g#h"),
-                    cx.key("~!$'()*,;:@[]{}|^`\\\"<>"),
+                    cx.key("~!$'()*,;:@[]{}|^`\"<>"),
                 ];
                 round_trip(&cx, &keys).await
             },

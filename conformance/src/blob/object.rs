@@ -156,18 +156,19 @@ pub fn cases() -> Vec<Case> {
         ),
         Case::new(
             ServiceKind::Blob,
-            "etag_changes_on_every_write",
+            "etag_changes_when_the_body_changes",
             None,
             |cx| async move {
                 let store = cx.blob().await?;
                 let key = cx.key("obj");
                 let mut seen = Vec::new();
                 for round in 0..4 {
-                    let etag = put(&store, &key, &b"same body every time"[..]).await?.etag;
+                    let body = format!("body number {round}");
+                    let etag = put(&store, &key, body).await?.etag;
                     ensure(
                         !seen.contains(&etag),
                         format!(
-                            "write {round} of an identical body returned ETag {etag:?}, already returned by an earlier write ({seen:?})"
+                            "write {round} of a new body returned ETag {etag:?}, already returned by an earlier write ({seen:?})"
                         ),
                     )?;
                     ensure_eq(

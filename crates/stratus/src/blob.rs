@@ -126,9 +126,10 @@ pub struct GetResult {
 }
 
 impl GetResult {
-    /// Reads the whole body into memory.
+    /// Reads the whole body into memory (one allocation of the served range's size).
     pub async fn bytes(self) -> Result<Bytes> {
-        collect_stream(self.body).await
+        let size = usize::try_from(self.range.end - self.range.start).unwrap_or(0);
+        collect_into(self.body, BytesMut::with_capacity(size)).await
     }
 }
 
@@ -283,8 +284,11 @@ pub trait BlobService: Send + Sync + 'static {
 }
 
 /// Reads a whole stream into one buffer.
-pub async fn collect_stream(mut body: ByteStream) -> Result<Bytes> {
-    let mut buf = BytesMut::new();
+pub async fn collect_stream(body: ByteStream) -> Result<Bytes> {
+    collect_into(body, BytesMut::new()).await
+}
+
+async fn collect_into(mut body: ByteStream, mut buf: BytesMut) -> Result<Bytes> {
     while let Some(chunk) = body.next().await {
         buf.extend_from_slice(&chunk?);
     }

@@ -8,7 +8,8 @@ fn is_forbidden_char(c: char) -> bool {
 }
 
 /// Checks a blob key: UTF-8, 1..=1024 bytes, `/`-separated segments that are neither
-/// empty nor `.`/`..`, and no control characters.
+/// empty nor `.`/`..`, no control characters and no `\\` (Azure Blob Storage turns a
+/// backslash into `/`, so a key holding one cannot mean the same thing everywhere).
 pub fn validate_blob_key(key: &str) -> Result<()> {
     if key.is_empty() {
         return Err(Error::invalid("blob key must not be empty"));
@@ -23,6 +24,11 @@ pub fn validate_blob_key(key: &str) -> Result<()> {
         return Err(Error::invalid(format!(
             "blob key {key:?} contains control character U+{:04X}",
             c as u32
+        )));
+    }
+    if key.contains('\\') {
+        return Err(Error::invalid(format!(
+            "blob key {key:?} contains '\\', which is not portable (Azure Blob Storage reads it as '/')"
         )));
     }
     for segment in key.split('/') {
@@ -145,7 +151,9 @@ mod tests {
         ] {
             validate_blob_key(ok).unwrap();
         }
-        for bad in ["", "/a", "a/", "a//b", "./a", "a/../b", "a\nb", "a\u{7f}"] {
+        for bad in [
+            "", "/a", "a/", "a//b", "./a", "a/../b", "a\nb", "a\u{7f}", "a\\b",
+        ] {
             assert_eq!(
                 validate_blob_key(bad).unwrap_err().kind(),
                 ErrorKind::InvalidArgument,
