@@ -10,6 +10,7 @@ use stratus::queue::OutgoingMessage;
 use stratus::{Capability, ErrorKind, ServiceKind, Stratus};
 
 use crate::case::{Case, CaseResult, Ctx, Failure, expect_kind};
+use crate::ledger::{Ledger, apply_ledger};
 use crate::report::{CaseReport, Outcome};
 
 /// How long one case may take before it fails.
@@ -148,10 +149,25 @@ pub async fn run_case(stratus: &Stratus, run_id: &str, case: &Case) -> (Outcome,
 }
 
 /// Runs `cases` of the given services, in order, calling `on_case` after each one.
+/// Every failure is reported as `fail` (no ledger).
 pub async fn run_suite(
     stratus: &Stratus,
     services: &[ServiceKind],
     cases: &[Case],
+    on_case: impl FnMut(&CaseReport),
+) -> Vec<CaseReport> {
+    run_suite_with_ledger(stratus, services, cases, &Ledger::empty(), &[], on_case).await
+}
+
+/// Like [`run_suite`], but a case with an entry in `ledger` for its provider and one of
+/// `emulators` (the emulators this run uses) gets its outcome through [`apply_ledger`]:
+/// a failure becomes `ledgered`, a pass notes that the entry is stale.
+pub async fn run_suite_with_ledger(
+    stratus: &Stratus,
+    services: &[ServiceKind],
+    cases: &[Case],
+    ledger: &Ledger,
+    emulators: &[&str],
     mut on_case: impl FnMut(&CaseReport),
 ) -> Vec<CaseReport> {
     let run_id = new_run_id();
@@ -159,7 +175,10 @@ pub async fn run_suite(
     for case in cases.iter().filter(|c| services.contains(&c.service)) {
         let provider = stratus.provider(case.service).unwrap_or("-").to_owned();
         let started = Instant::now();
-        let (outcome, detail) = run_case(stratus, &run_id, case).await;
+        let (mut outcome, mut detail) = run_case(stratus, &run_id, case).await;
+        if let Some(gap) = ledger.lookup(&provider, case.service, case.name, emulators) {
+            (outcome, detail) = apply_ledger(outcome, detail, gap);
+        }
         let report = CaseReport {
             profile: stratus.profile().to_owned(),
             service: case.service,
@@ -185,4 +204,66 @@ pub fn new_run_id() -> String {
         .collect();
     run.make_ascii_lowercase();
     run
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use stratus::{BuildContext, Config, Registry};
+
+    use super::*;
+
+    /// The memory provider's compute service, opened like a profile.
+    async fn memory_compute() -> Stratus {
+        let config = Config::parse(
+            "t.yaml",
+            "profiles:\n  memory:\n    compute: { provider: memory }\n",
+            Path::new("."),
+            Arc::new(|_| None),
+        )
+        .expect("config parses");
+        let mut registry = Registry::new();
+        registry.register(Arc::new(stratus_memory::MemoryProvider));
+        let ctx = BuildContext {
+            handlers: crate::functions::handlers(),
+        };
+        Stratus::open(&config, Some("memory"), &registry, ctx)
+            .await
+            .expect("profile opens")
+    }
+
+    #[tokio::test]
+    async fn a_ledger_entry_for_an_active_emulator_marks_a_passing_case_stale() {
+        let stratus = memory_compute().await;
+        let cases: Vec<Case> = all_cases()
+            .into_iter()
+            .filter(|c| c.name == "invoke_echo")
+            .collect();
+        let ledger = Ledger::parse_for(
+            "ledger.toml",
+            "[[gap]]\nprovider = \"memory\"\nemulator = \"moto\"\ncase = \"compute.invoke_echo\"\nreason = \"r\"\n",
+            &cases,
+        )
+        .expect("ledger parses");
+        let services = [ServiceKind::Compute];
+
+        let reports =
+            run_suite_with_ledger(&stratus, &services, &cases, &ledger, &["moto"], |_| {}).await;
+        assert_eq!(reports.len(), 1);
+        assert_eq!(reports[0].outcome, Outcome::Pass);
+        assert_eq!(
+            reports[0].detail,
+            "ledger entry for moto is stale: the case passes"
+        );
+
+        let reports =
+            run_suite_with_ledger(&stratus, &services, &cases, &ledger, &["azurite"], |_| {}).await;
+        assert_eq!(reports[0].outcome, Outcome::Pass);
+        assert_eq!(
+            reports[0].detail, "",
+            "an inactive emulator's entry is ignored"
+        );
+    }
 }

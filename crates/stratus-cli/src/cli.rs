@@ -30,6 +30,8 @@ pub enum Command {
     Conformance(ConformanceArgs),
     /// Build the provider matrix (Markdown) from JSON-lines conformance results.
     Matrix(MatrixArgs),
+    /// Create the cloud resources a profile needs (buckets, containers, tables, queues).
+    Provision(ProvisionArgs),
 }
 
 /// `stratus config ...` commands.
@@ -119,6 +121,24 @@ pub struct ConformanceArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    /// The emulator gap ledger (`conformance/ledger.toml`): listed cases that fail against
+    /// an active emulator are reported `ledgered` instead of `fail`.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// An emulator this run talks to (repeatable): ledger entries for it apply.
+    #[arg(long, value_name = "NAME", requires = "ledger")]
+    pub emulator: Vec<String>,
+}
+
+/// Arguments of `stratus provision`.
+#[derive(Debug, Args)]
+pub struct ProvisionArgs {
+    /// The YAML configuration file.
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// The profile to provision (default: the file's `profile:` key).
+    #[arg(long, short)]
+    pub profile: Option<String>,
 }
 
 /// Arguments of `stratus matrix`.

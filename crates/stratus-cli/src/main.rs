@@ -1,5 +1,5 @@
-//! `stratus`: check configuration files, list providers, run the conformance suite and
-//! build the provider matrix.
+//! `stratus`: check configuration files, list providers, run the conformance suite,
+//! build the provider matrix and provision a profile's resources.
 
 mod cli;
 mod commands;
@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Providers(args) => commands::providers::run(&args),
         Command::Conformance(args) => commands::conformance::run(&args),
         Command::Matrix(args) => commands::matrix::run(&args),
+        Command::Provision(args) => commands::provision::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

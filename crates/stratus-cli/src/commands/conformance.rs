@@ -1,17 +1,18 @@
 //! `stratus conformance`: runs the conformance suite against one profile and reports
-//! every case as a table, JSON lines or JUnit XML.
+//! every case as a table, JSON lines or JUnit XML. With `--ledger FILE --emulator NAME`,
+//! known emulator gaps are reported `ledgered` instead of `fail`.
 
 use std::io::{IsTerminal, Write};
 
 use stratus::{BuildContext, Config, ServiceKind, Stratus, check_profile};
 use stratus_conformance::report::{self, CaseReport, Outcome};
-use stratus_conformance::{Case, all_cases, functions, run_suite};
+use stratus_conformance::{Case, Ledger, all_cases, functions, run_suite_with_ledger};
 
 use crate::cli::{ConformanceArgs, ReportFormat};
 use crate::commands::CliError;
 
 /// Opens the profile, runs the selected cases and prints the report; exit 1 if a case
-/// failed, exit 2 on configuration or usage errors.
+/// failed (`ledgered` does not count), exit 2 on configuration, ledger or usage errors.
 pub fn run(args: &ConformanceArgs) -> Result<(), CliError> {
     let registry = stratus_providers::registry();
     let config = Config::load(&args.config).map_err(CliError::usage)?;
@@ -20,6 +21,16 @@ pub fn run(args: &ConformanceArgs) -> Result<(), CliError> {
     let configured: Vec<ServiceKind> = profile.services.iter().map(|s| s.kind).collect();
     let services = select_services(args, &configured)?;
     let cases = select_cases(all_cases(), &services, args.case.as_deref())?;
+    let ledger = match &args.ledger {
+        Some(path) => Ledger::load(path).map_err(CliError::usage)?,
+        None => Ledger::empty(),
+    };
+    let emulators: Vec<&str> = args.emulator.iter().map(String::as_str).collect();
+    for emulator in &emulators {
+        if !ledger.mentions_emulator(emulator) {
+            eprintln!("note: the ledger has no entry for emulator {emulator:?}");
+        }
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -35,24 +46,25 @@ pub fn run(args: &ConformanceArgs) -> Result<(), CliError> {
         let progress = args.format == ReportFormat::Table && std::io::stderr().is_terminal();
         let total = cases.len();
         let mut done = 0;
-        let reports = run_suite(&stratus, &services, &cases, |r| {
-            done += 1;
-            if progress {
-                eprintln!(
-                    "[{done}/{total}] {} {} {}",
-                    r.service,
-                    r.case,
-                    r.outcome.as_str()
-                );
-            }
-            if args.format == ReportFormat::Json {
-                // Streamed so a long run shows its results as they come.
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{}", report::json_line(r));
-                let _ = out.flush();
-            }
-        })
-        .await;
+        let reports =
+            run_suite_with_ledger(&stratus, &services, &cases, &ledger, &emulators, |r| {
+                done += 1;
+                if progress {
+                    eprintln!(
+                        "[{done}/{total}] {} {} {}",
+                        r.service,
+                        r.case,
+                        r.outcome.as_str()
+                    );
+                }
+                if args.format == ReportFormat::Json {
+                    // Streamed so a long run shows its results as they come.
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{}", report::json_line(r));
+                    let _ = out.flush();
+                }
+            })
+            .await;
         Ok::<_, CliError>(reports)
     })?;
 

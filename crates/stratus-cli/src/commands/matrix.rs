@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 use stratus::{Capability, ServiceKind};
+use stratus_conformance::Outcome;
 
 use crate::cli::MatrixArgs;
 use crate::commands::CliError;
@@ -28,7 +29,7 @@ pub struct ResultLine {
     pub provider: String,
     /// Case name.
     pub case: String,
-    /// `pass`, `fail` or `unsupported`.
+    /// `pass`, `fail`, `unsupported` or `ledgered`.
     pub outcome: String,
 }
 
@@ -63,7 +64,11 @@ impl Column {
         }
         let count = |o: &str| outcomes.iter().filter(|x| **x == o).count();
         let mut cell = format!("{}/{} pass", count("pass"), outcomes.len());
-        for (outcome, label) in [("unsupported", "unsupported"), ("fail", "FAIL")] {
+        for (outcome, label) in [
+            ("unsupported", "unsupported"),
+            ("ledgered", "ledgered"),
+            ("fail", "FAIL"),
+        ] {
             let n = count(outcome);
             if n > 0 {
                 let _ = write!(cell, ", {n} {label}");
@@ -84,12 +89,15 @@ impl Column {
             .map(|(_, o)| o.as_str())
             .collect();
         let all = |o: &str| outcomes.iter().all(|x| *x == o);
+        let ledgered = outcomes.iter().filter(|x| **x == "ledgered").count();
         if outcomes.is_empty() {
             "not run".into()
         } else if outcomes.contains(&"fail") {
             "FAIL".into()
         } else if all("pass") {
             "yes".into()
+        } else if outcomes.iter().all(|x| matches!(*x, "pass" | "ledgered")) {
+            format!("yes ({ledgered} ledgered)")
         } else if all("unsupported") {
             "no (refused)".into()
         } else {
@@ -115,7 +123,7 @@ pub fn parse_results(source: &str, text: &str) -> Result<Vec<ResultLine>, CliErr
                 parsed.service
             )));
         }
-        if !matches!(parsed.outcome.as_str(), "pass" | "fail" | "unsupported") {
+        if Outcome::parse(&parsed.outcome).is_none() {
             return Err(CliError::usage(format!(
                 "{}: unknown outcome {:?}",
                 at(),

@@ -4,6 +4,7 @@ pub mod config_check;
 pub mod conformance;
 pub mod matrix;
 pub mod providers;
+pub mod provision;
 
 use std::fmt;
 
