@@ -80,15 +80,19 @@ pub fn kind_for_code(code: &str, status: Option<u16>) -> ErrorKind {
         | "InvalidParameterValueException"
         | "InvalidAttributeValue"
         | "InvalidMessageContents"
-        | "InvalidRequest" => ErrorKind::InvalidArgument,
-        "ServiceUnavailable" | "InternalServerError" | "InternalFailure" | "ServiceException" => {
-            ErrorKind::Unavailable
-        }
+        | "InvalidRequest"
+        | "RequestTooLargeException" => ErrorKind::InvalidArgument,
+        "ServiceUnavailable"
+        | "InternalServerError"
+        | "InternalFailure"
+        | "ServiceException"
+        | "ResourceNotReadyException"
+        | "TransactionConflictException" => ErrorKind::Unavailable,
         _ => match status {
             Some(404) => ErrorKind::NotFound,
             Some(409) => ErrorKind::AlreadyExists,
             Some(412) => ErrorKind::PreconditionFailed,
-            Some(400) => ErrorKind::InvalidArgument,
+            Some(400) | Some(413) => ErrorKind::InvalidArgument,
             Some(401) => ErrorKind::Unauthenticated,
             Some(403) => ErrorKind::PermissionDenied,
             Some(429) => ErrorKind::Throttled,
