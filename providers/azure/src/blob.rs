@@ -1,7 +1,93 @@
-//! STUB — being written by a helper; replace this whole file.
+//! The `azure-blob` provider: Azure Blob Storage through `object_store`'s Azure client.
+//!
+//! - One container (`container`, required) holds every store; store `n` is the key prefix
+//!   `n/` (stripped from results). `provision` creates the container with a signed
+//!   `PUT ?restype=container` (object_store cannot).
+//! - `endpoint` (e.g. Azurite's `http://127.0.0.1:10000/devstoreaccount1`) is used as the
+//!   account URL, path style; plain http is allowed for such endpoints.
+//! - Conditional writes map to `If-None-Match: *` / `If-Match`. A get reads the metadata
+//!   first (conditions and range are checked against it) and then the body with
+//!   `If-Match` on the ETag seen, so the body always belongs to the returned meta.
+//! - Lists read every key of the store under the requested prefix and page in process with
+//!   `blob::paginate` (object_store lists whole path segments and only `/` delimiters):
+//!   each page costs a listing of the prefix.
+//! - Metadata names are escaped into C# identifiers and values that are not plain ASCII
+//!   are stored as base64 behind a marker (`encode_meta_*`), both hidden from callers.
+//! - Presigned URLs are Service SAS URLs from `object_store`'s `Signer`.
+//! - Multipart uploads are NOT declared: Azure block lists have no upload ids to abort or
+//!   list, so the stratus contract (NotFound for unknown ids, abort removing parts) cannot
+//!   be met without extra state; streamed puts are buffered and sent as one put.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use object_store::azure::{MicrosoftAzure, MicrosoftAzureBuilder};
+use object_store::path::Path;
+use object_store::signer::Signer;
+use object_store::{
+    Attribute, AttributeValue, Attributes, GetRange, ObjectStore, ObjectStoreExt, UpdateVersion,
+};
+use stratus::blob::{
+    BlobService, BlobStore, CopyOptions, DEFAULT_CONTENT_TYPE, GetOptions, GetResult, ListOptions,
+    ListPage, ObjectMeta, PresignMethod, PutMode, PutOptions, paginate,
+};
+use stratus::capabilities::BlobCapabilities;
 use stratus::config::{ConfigError, Section, ServiceKind};
-use stratus::{Declared, Provider, async_trait};
+use stratus::{BuildContext, Declared, Error, ErrorKind, Provider, Result, async_trait};
+
+use crate::options::AzureOptions;
+use crate::rest::ensure_container;
+use crate::shared_key::Flavour;
+
+/// What every Azure blob store declares.
+pub const CAPABILITIES: BlobCapabilities = BlobCapabilities {
+    conditional_write: true,
+    multipart: false,
+    presign: true,
+    // A single Put Blob accepts up to 5000 MiB.
+    max_object_bytes: 5000 * 1024 * 1024,
+};
+
+/// Options of the `azure-blob` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobOptions {
+    /// Account, key and blob endpoint.
+    pub azure: AzureOptions,
+    /// The container holding every store.
+    pub container: String,
+}
+
+impl BlobOptions {
+    /// Parses the section (no side effects).
+    pub fn parse(section: &Section) -> Result<Self, ConfigError> {
+        let azure = AzureOptions::parse(section)?;
+        let container = section.required_string("container")?;
+        let ok = (3..=63).contains(&container.len())
+            && container
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !ok {
+            return Err(section.key_error("container", "must be 3..=63 of a-z, 0-9 and '-'"));
+        }
+        section.finish()?;
+        Ok(Self { azure, container })
+    }
+
+    fn build(&self) -> Result<MicrosoftAzure> {
+        let endpoint = self.azure.endpoint_for("blob");
+        MicrosoftAzureBuilder::new()
+            .with_account(&self.azure.account)
+            .with_access_key(&self.azure.access_key)
+            .with_container_name(&self.container)
+            .with_allow_http(endpoint.starts_with("http://"))
+            .with_endpoint(endpoint)
+            .build()
+            .map_err(|e| os_error("configure azure blob", e))
+    }
+}
 
 /// The `azure-blob` provider.
 #[derive(Debug, Clone, Copy, Default)]
@@ -14,14 +100,395 @@ impl Provider for AzureBlobProvider {
     }
 
     fn description(&self) -> &'static str {
-        "Azure Blob Storage"
+        "Azure Blob Storage (object_store; conditional writes, SAS presign)"
     }
 
     fn declared(&self) -> Declared {
-        Declared::default()
+        Declared {
+            blob: Some(CAPABILITIES),
+            ..Declared::default()
+        }
     }
 
     fn check(&self, _service: ServiceKind, options: &Section) -> Result<(), ConfigError> {
-        options.finish()
+        BlobOptions::parse(options).map(drop)
+    }
+
+    async fn provision(&self, _service: ServiceKind, options: &Section) -> Result<Vec<String>> {
+        let options = BlobOptions::parse(options)?;
+        let client = options
+            .azure
+            .client(&options.azure.endpoint_for("blob"), Flavour::BlobQueue)?;
+        ensure_container(&client, &options.container).await?;
+        Ok(vec![format!("azure blob container {}", options.container)])
+    }
+
+    async fn blob(&self, options: &Section, _ctx: &BuildContext) -> Result<Arc<dyn BlobService>> {
+        let options = BlobOptions::parse(options)?;
+        Ok(Arc::new(AzureBlobService {
+            store: Arc::new(options.build()?),
+        }))
+    }
+}
+
+/// Opens stores (key prefixes) of one container.
+pub struct AzureBlobService {
+    store: Arc<MicrosoftAzure>,
+}
+
+#[async_trait]
+impl BlobService for AzureBlobService {
+    async fn open(&self, name: &str) -> Result<Arc<dyn BlobStore>> {
+        Ok(Arc::new(AzureBlobStore {
+            store: self.store.clone(),
+            prefix: format!("{name}/"),
+        }))
+    }
+}
+
+/// One logical store: a key prefix in the container.
+pub struct AzureBlobStore {
+    store: Arc<MicrosoftAzure>,
+    prefix: String,
+}
+
+/// Classifies an object_store error.
+fn os_error(what: &str, e: object_store::Error) -> Error {
+    use object_store::Error as E;
+    let kind = match &e {
+        E::NotFound { .. } => ErrorKind::NotFound,
+        E::AlreadyExists { .. } => ErrorKind::AlreadyExists,
+        E::Precondition { .. } | E::NotModified { .. } => ErrorKind::PreconditionFailed,
+        E::InvalidPath { .. } => ErrorKind::InvalidArgument,
+        E::NotSupported { .. } | E::NotImplemented { .. } => ErrorKind::Unsupported,
+        E::PermissionDenied { .. } => ErrorKind::PermissionDenied,
+        E::Unauthenticated { .. } => ErrorKind::Unauthenticated,
+        _ => ErrorKind::Unavailable,
+    };
+    Error::new(kind, what.to_owned()).with_source(e)
+}
+
+impl AzureBlobStore {
+    /// One consistent read; `None` when the object changed between meta and body.
+    async fn get_once(&self, key: &str, opts: &GetOptions) -> Result<Option<GetResult>> {
+        let meta = self.full_head(key).await?;
+        if let Some(etag) = &opts.if_match
+            && etag != &meta.etag
+        {
+            return Err(Error::precondition(format!(
+                "object {key:?} has ETag {:?}, not {etag:?}",
+                meta.etag
+            )));
+        }
+        if opts.if_none_match.as_ref() == Some(&meta.etag) {
+            return Err(Error::precondition(format!(
+                "object {key:?} not modified (ETag {:?})",
+                meta.etag
+            )));
+        }
+        let range = match opts.range {
+            Some(r) => r.resolve(meta.size)?,
+            None => 0..meta.size,
+        };
+        if range.is_empty() {
+            let body = futures::stream::empty().boxed();
+            return Ok(Some(GetResult { meta, range, body }));
+        }
+        let options = object_store::GetOptions {
+            if_match: Some(meta.etag.clone()),
+            range: (range != (0..meta.size)).then(|| GetRange::Bounded(range.clone())),
+            ..Default::default()
+        };
+        let path = self.path(key)?;
+        let result = match self.store.get_opts(&path, options).await {
+            Ok(result) => result,
+            Err(
+                object_store::Error::Precondition { .. } | object_store::Error::NotFound { .. },
+            ) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(os_error(&format!("get {key:?}"), e)),
+        };
+        let what = format!("read body of {key:?}");
+        let body = result
+            .into_stream()
+            .map_err(move |e| os_error(&what, e))
+            .boxed();
+        Ok(Some(GetResult { meta, range, body }))
+    }
+
+    fn path(&self, key: &str) -> Result<Path> {
+        Path::parse(format!("{}{key}", self.prefix))
+            .map_err(|e| Error::invalid(format!("key {key:?} is not a valid Azure blob path: {e}")))
+    }
+
+    fn meta(&self, m: &object_store::ObjectMeta, attributes: Option<&Attributes>) -> ObjectMeta {
+        let full = m.location.as_ref();
+        let key = full
+            .strip_prefix(self.prefix.as_str())
+            .unwrap_or(full)
+            .to_owned();
+        let mut content_type = None;
+        let mut metadata = BTreeMap::new();
+        if let Some(attributes) = attributes {
+            for (attribute, value) in attributes {
+                match attribute {
+                    Attribute::ContentType => content_type = Some(value.to_string()),
+                    Attribute::Metadata(name) => {
+                        metadata.insert(decode_meta_name(name), decode_meta_value(value));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        ObjectMeta {
+            key,
+            size: m.size,
+            etag: quoted(m.e_tag.as_deref().unwrap_or_default()),
+            last_modified: SystemTime::from(m.last_modified),
+            content_type,
+            metadata,
+        }
+    }
+
+    /// Metadata with content type and user metadata (a GET with `head`).
+    async fn full_head(&self, key: &str) -> Result<ObjectMeta> {
+        let path = self.path(key)?;
+        let options = object_store::GetOptions {
+            head: true,
+            ..Default::default()
+        };
+        let r = self
+            .store
+            .get_opts(&path, options)
+            .await
+            .map_err(|e| os_error(&format!("head {key:?}"), e))?;
+        Ok(self.meta(&r.meta, Some(&r.attributes)))
+    }
+}
+
+/// Marks a metadata value stored as base64 (non-ASCII, edge whitespace, or the marker).
+const B64_MARK: &str = "~b64:";
+
+/// Azure metadata names must be C# identifiers and header values ASCII: names become
+/// `m` + the name with `_` -> `__`, `-` -> `_d`, `.` -> `_o`.
+pub fn encode_meta_name(name: &str) -> String {
+    let mut out = String::from("m");
+    for c in name.chars() {
+        match c {
+            '_' => out.push_str("__"),
+            '-' => out.push_str("_d"),
+            '.' => out.push_str("_o"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Reverses [`encode_meta_name`]; names not written by stratus come back unchanged.
+pub fn decode_meta_name(stored: &str) -> String {
+    let Some(rest) = stored.strip_prefix('m') else {
+        return stored.to_owned();
+    };
+    let mut out = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        if c != '_' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('_') => out.push('_'),
+            Some('d') => out.push('-'),
+            Some('o') => out.push('.'),
+            _ => return stored.to_owned(),
+        }
+    }
+    out
+}
+
+/// Header-safe form of a metadata value ([`B64_MARK`] + base64 when needed).
+pub fn encode_meta_value(value: &str) -> String {
+    let plain = value.chars().all(|c| c.is_ascii_graphic() || c == ' ')
+        && !value.starts_with(' ')
+        && !value.ends_with(' ')
+        && !value.starts_with(B64_MARK);
+    if plain {
+        value.to_owned()
+    } else {
+        use base64::Engine;
+        format!(
+            "{B64_MARK}{}",
+            base64::engine::general_purpose::STANDARD.encode(value)
+        )
+    }
+}
+
+/// Reverses [`encode_meta_value`].
+pub fn decode_meta_value(stored: &str) -> String {
+    use base64::Engine;
+    stored
+        .strip_prefix(B64_MARK)
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_else(|| stored.to_owned())
+}
+
+/// ETags in one form everywhere: Azure quotes them in headers but not in list XML.
+fn quoted(etag: &str) -> String {
+    if etag.starts_with('"') || etag.is_empty() {
+        etag.to_owned()
+    } else {
+        format!("\"{etag}\"")
+    }
+}
+
+fn attributes(opts: &PutOptions) -> Attributes {
+    let mut attributes = Attributes::new();
+    let content_type = opts
+        .content_type
+        .clone()
+        .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned());
+    attributes.insert(Attribute::ContentType, AttributeValue::from(content_type));
+    for (name, value) in &opts.metadata {
+        attributes.insert(
+            Attribute::Metadata(encode_meta_name(name).into()),
+            AttributeValue::from(encode_meta_value(value)),
+        );
+    }
+    attributes
+}
+
+#[async_trait]
+impl BlobStore for AzureBlobStore {
+    fn capabilities(&self) -> BlobCapabilities {
+        CAPABILITIES
+    }
+
+    async fn put(&self, key: &str, body: Bytes, opts: PutOptions) -> Result<ObjectMeta> {
+        let path = self.path(key)?;
+        let mode = match &opts.mode {
+            PutMode::Overwrite => object_store::PutMode::Overwrite,
+            PutMode::Create => object_store::PutMode::Create,
+            PutMode::Update { etag } => object_store::PutMode::Update(UpdateVersion {
+                e_tag: Some(etag.clone()),
+                version: None,
+            }),
+        };
+        let size = body.len() as u64;
+        let put = object_store::PutOptions {
+            mode,
+            attributes: attributes(&opts),
+            ..Default::default()
+        };
+        let result = self
+            .store
+            .put_opts(&path, body.into(), put)
+            .await
+            .map_err(|e| os_error(&format!("put {key:?}"), e))?;
+        let etag = quoted(result.e_tag.as_deref().unwrap_or_default());
+        // The put answer has no Last-Modified: read it back (same ETag) or use the clock.
+        let last_modified = match self.store.head(&path).await {
+            Ok(m) if quoted(m.e_tag.as_deref().unwrap_or_default()) == etag => {
+                m.last_modified.into()
+            }
+            _ => SystemTime::now(),
+        };
+        Ok(ObjectMeta {
+            key: key.to_owned(),
+            size,
+            etag,
+            last_modified,
+            content_type: Some(
+                opts.content_type
+                    .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned()),
+            ),
+            metadata: opts.metadata,
+        })
+    }
+
+    async fn get(&self, key: &str, opts: GetOptions) -> Result<GetResult> {
+        // Metadata first (conditions, range), then the body pinned to that ETag; a write in
+        // between makes the body read fail with 412, and the whole read starts again.
+        let mut attempt = 0;
+        loop {
+            match self.get_once(key, &opts).await? {
+                Some(result) => return Ok(result),
+                None if attempt < 10 => attempt += 1,
+                None => {
+                    return Err(Error::new(
+                        ErrorKind::Unavailable,
+                        format!("object {key:?} kept changing while read"),
+                    ));
+                }
+            }
+        }
+    }
+
+    async fn head(&self, key: &str) -> Result<ObjectMeta> {
+        self.full_head(key).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        let path = self.path(key)?;
+        match self.store.delete(&path).await {
+            Ok(()) => Ok(()),
+            Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(os_error(&format!("delete {key:?}"), e)),
+        }
+    }
+
+    async fn list(&self, opts: ListOptions) -> Result<ListPage> {
+        let root = Path::parse(self.prefix.trim_end_matches('/'))
+            .map_err(|e| Error::internal(format!("store prefix: {e}")))?;
+        let mut metas: Vec<ObjectMeta> = self
+            .store
+            .list(Some(&root))
+            .map_err(|e| os_error("list", e))
+            .try_filter_map(|m| {
+                let meta = self.meta(&m, None);
+                futures::future::ready(Ok(meta.key.starts_with(&opts.prefix).then_some(meta)))
+            })
+            .try_collect()
+            .await?;
+        metas.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(paginate(metas, &opts))
+    }
+
+    async fn copy(&self, from: &str, to: &str, opts: CopyOptions) -> Result<ObjectMeta> {
+        let (source, target) = (self.path(from)?, self.path(to)?);
+        // Copy Blob answers 404 for an absent source, whatever the mode.
+        let mode = if opts.create_only {
+            object_store::CopyMode::Create
+        } else {
+            object_store::CopyMode::Overwrite
+        };
+        let options = object_store::CopyOptions {
+            mode,
+            ..Default::default()
+        };
+        self.store
+            .copy_opts(&source, &target, options)
+            .await
+            .map_err(|e| os_error(&format!("copy {from:?} to {to:?}"), e))?;
+        self.full_head(to).await
+    }
+
+    async fn presign(
+        &self,
+        key: &str,
+        method: PresignMethod,
+        expires_in: Duration,
+    ) -> Result<String> {
+        let method = match method {
+            PresignMethod::Get => reqwest::Method::GET,
+            PresignMethod::Put => reqwest::Method::PUT,
+        };
+        let url = self
+            .store
+            .signed_url(method, &self.path(key)?, expires_in)
+            .await
+            .map_err(|e| os_error(&format!("presign {key:?}"), e))?;
+        Ok(url.to_string())
     }
 }

@@ -4,15 +4,22 @@
 //! an optional `endpoint` (Azurite or a sovereign cloud).
 
 mod blob;
+mod options;
 mod queue;
+pub mod rest;
+pub mod shared_key;
 mod table;
+mod xml;
 
 use std::sync::Arc;
 
 use stratus::Provider;
 
-pub use blob::AzureBlobProvider;
-pub use queue::AzureQueueProvider;
+pub use blob::{
+    AzureBlobProvider, decode_meta_name, decode_meta_value, encode_meta_name, encode_meta_value,
+};
+pub use options::{AzureOptions, sibling_blob_endpoint};
+pub use queue::{AzureQueueProvider, Envelope, MAX_TEXT};
 pub use table::AzureTableProvider;
 
 /// Every Azure provider, for a registry.
