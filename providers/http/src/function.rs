@@ -1,9 +1,15 @@
-//! STUB — being written by a helper; replace this whole file.
+//! The `http` provider: registers the compute service.
 
+use std::sync::Arc;
+
+use stratus::compute::Compute;
 use stratus::config::{ConfigError, Section, ServiceKind};
-use stratus::{Declared, Provider, async_trait};
+use stratus::{BuildContext, Declared, Provider, Result, async_trait};
 
-/// The `http` provider.
+use crate::compute::{CAPABILITIES, HttpCompute};
+use crate::options::HttpOptions;
+
+/// The `http` provider (compute only).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HttpProvider;
 
@@ -14,14 +20,26 @@ impl Provider for HttpProvider {
     }
 
     fn description(&self) -> &'static str {
-        "HTTP functions"
+        "compute: functions behind HTTP triggers (Azure Functions keys; POST JSON, status-mapped errors)"
     }
 
     fn declared(&self) -> Declared {
-        Declared::default()
+        Declared {
+            compute: Some(CAPABILITIES),
+            ..Declared::default()
+        }
     }
 
-    fn check(&self, _service: ServiceKind, options: &Section) -> Result<(), ConfigError> {
-        options.finish()
+    fn check(&self, service: ServiceKind, options: &Section) -> Result<(), ConfigError> {
+        match service {
+            ServiceKind::Compute => HttpOptions::parse(options).map(drop),
+            other => Err(options.error(format!(
+                "provider \"http\" does not offer a {other} service"
+            ))),
+        }
+    }
+
+    async fn compute(&self, options: &Section, _ctx: &BuildContext) -> Result<Arc<dyn Compute>> {
+        Ok(Arc::new(HttpCompute::new(HttpOptions::parse(options)?)?))
     }
 }
