@@ -1,5 +1,6 @@
 //! Adapter-specific behaviour against Azurite: signing, error classification, queue
-//! overflow, table key encoding and value chunking, blob metadata encoding. Start the
+//! overflow, table key encoding and value chunking, blob metadata encoding, blob multipart
+//! manifests. Start the
 //! emulator first (`conformance/emulators/emulators up azure`, then `eval "$(... env azure)"`);
 //! without the variables every test fails with a message saying so.
 
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::Method;
-use stratus::blob::PutOptions;
+use stratus::blob::{BlobStore, GetOptions, ListOptions, PutOptions};
 use stratus::config::Section;
 use stratus::kv::{Key, PutItemOptions, QueryOptions, SortRange};
 use stratus::queue::{OutgoingMessage, ReceiveOptions};
@@ -231,4 +232,154 @@ async fn blob_metadata_with_any_name_and_unicode_value_round_trips() {
         .unwrap();
     let meta = store.head("k").await.unwrap();
     assert_eq!(meta.metadata, opts.metadata);
+}
+
+/// The kind of a failed result (panics on success).
+fn kind<T: std::fmt::Debug>(r: stratus::Result<T>) -> ErrorKind {
+    r.unwrap_err().kind()
+}
+
+/// A provisioned store `s` in a fresh container, and the container's name.
+async fn blob_store(tag: &str) -> (Arc<dyn BlobStore>, String) {
+    let container = format!("{tag}{}", run_id());
+    let options = section("blob", &format!("      container: {container}\n"));
+    let provider = stratus_azure::AzureBlobProvider;
+    provider
+        .provision(ServiceKind::Blob, &options)
+        .await
+        .unwrap();
+    let service = provider
+        .blob(&options, &BuildContext::default())
+        .await
+        .unwrap();
+    (service.open("s").await.unwrap(), container)
+}
+
+/// Blob names in `container` under `prefix`, straight from List Blobs.
+async fn container_names(container: &str, prefix: &str) -> Vec<String> {
+    let client = blob_client(&env("AZURE_STORAGE_KEY"));
+    let request = Request::new(Method::GET, container.to_owned())
+        .query("restype", "container")
+        .query("comp", "list")
+        .query("prefix", prefix);
+    let reply = client
+        .send(request, "list blobs")
+        .await
+        .unwrap()
+        .ok("list blobs")
+        .unwrap();
+    let text = String::from_utf8_lossy(&reply.body).into_owned();
+    text.split("<Name>")
+        .skip(1)
+        .filter_map(|s| s.split("</Name>").next().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn blob_multipart_manifest_is_hidden_from_list_and_removed_by_abort() {
+    let (store, container) = blob_store("mpm").await;
+    store
+        .put("visible", Bytes::from_static(b"x"), PutOptions::default())
+        .await
+        .unwrap();
+    let id = store
+        .multipart_start("pending", PutOptions::default())
+        .await
+        .unwrap();
+    store
+        .multipart_put_part("pending", &id, 1, Bytes::from_static(b"part"))
+        .await
+        .unwrap();
+    let manifest = format!(".stratus-uploads/{id}");
+    assert_eq!(
+        container_names(&container, ".stratus-uploads/").await,
+        [manifest],
+        "the upload is a manifest blob in the container"
+    );
+    let page = store.list(ListOptions::default()).await.unwrap();
+    let keys: Vec<&str> = page.objects.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(keys, ["visible"], "neither manifest nor parts are listed");
+    assert!(page.common_prefixes.is_empty());
+    store.multipart_abort("pending", &id).await.unwrap();
+    assert!(
+        container_names(&container, ".stratus-uploads/")
+            .await
+            .is_empty(),
+        "abort removes the manifest"
+    );
+    assert_eq!(
+        store.head("pending").await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[tokio::test]
+async fn blob_multipart_abort_then_complete_or_put_part_is_not_found() {
+    let (store, _) = blob_store("mpa").await;
+    let id = store
+        .multipart_start("k", PutOptions::default())
+        .await
+        .unwrap();
+    let p1 = store
+        .multipart_put_part("k", &id, 1, Bytes::from_static(b"one"))
+        .await
+        .unwrap();
+    // Another key cannot end the upload.
+    assert_eq!(
+        store
+            .multipart_abort("other", &id)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+    store.multipart_abort("k", &id).await.unwrap();
+    assert_eq!(
+        kind(store.multipart_complete("k", &id, vec![p1]).await),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(
+            store
+                .multipart_put_part("k", &id, 2, Bytes::from_static(b"two"))
+                .await
+        ),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(store.multipart_abort("k", &id).await),
+        ErrorKind::NotFound
+    );
+    assert_eq!(kind(store.head("k").await), ErrorKind::NotFound);
+}
+
+#[tokio::test]
+async fn blob_multipart_keys_and_metadata_use_the_put_encodings() {
+    let (store, _) = blob_store("mpk").await;
+    let key = "dir/h\u{e9}llo w\u{f6}rld+%25 (1)!.txt";
+    let mut opts = PutOptions {
+        content_type: Some("text/plain; charset=utf-8".into()),
+        ..PutOptions::default()
+    };
+    opts.metadata
+        .insert("with-dash.dot_1".into(), "h\u{e9}llo w\u{f6}rld".into());
+    opts.metadata.insert("9plain".into(), " padded ".into());
+    let id = store.multipart_start(key, opts.clone()).await.unwrap();
+    let p1 = store
+        .multipart_put_part(key, &id, 1, Bytes::from_static(b"body"))
+        .await
+        .unwrap();
+    let done = store.multipart_complete(key, &id, vec![p1]).await.unwrap();
+    let head = store.head(key).await.unwrap();
+    assert_eq!(head.etag, done.etag);
+    assert_eq!(head.metadata, opts.metadata);
+    assert_eq!(head.content_type, opts.content_type);
+    let body = store
+        .get(key, GetOptions::default())
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(body.as_ref(), b"body");
 }

@@ -14,9 +14,14 @@
 //! - Metadata names are escaped into C# identifiers and values that are not plain ASCII
 //!   are stored as base64 behind a marker (`encode_meta_*`), both hidden from callers.
 //! - Presigned URLs are Service SAS URLs from `object_store`'s `Signer`.
-//! - Multipart uploads are NOT declared: Azure block lists have no upload ids to abort or
-//!   list, so the stratus contract (NotFound for unknown ids, abort removing parts) cannot
-//!   be met without extra state; streamed puts are buffered and sent as one put.
+//! - Multipart uploads are block uploads with a manifest blob per upload under
+//!   `.stratus-uploads/` in the container, sent with the signed REST client
+//!   (`object_store`'s Azure multipart API picks random block ids, takes no put mode and
+//!   cannot check receipts); see `multipart.rs`. Streamed puts use the default
+//!   `put_stream_via_multipart`, so they run in bounded memory.
+
+mod meta;
+mod multipart;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,7 +37,7 @@ use object_store::{
 };
 use stratus::blob::{
     BlobService, BlobStore, CopyOptions, DEFAULT_CONTENT_TYPE, GetOptions, GetResult, ListOptions,
-    ListPage, ObjectMeta, PresignMethod, PutMode, PutOptions, paginate,
+    ListPage, ObjectMeta, PartReceipt, PresignMethod, PutMode, PutOptions, paginate,
 };
 use stratus::capabilities::BlobCapabilities;
 use stratus::config::{ConfigError, Section, ServiceKind};
@@ -42,10 +47,14 @@ use crate::options::AzureOptions;
 use crate::rest::ensure_container;
 use crate::shared_key::Flavour;
 
+use meta::quoted;
+pub use meta::{decode_meta_name, decode_meta_value, encode_meta_name, encode_meta_value};
+use multipart::Uploads;
+
 /// What every Azure blob store declares.
 pub const CAPABILITIES: BlobCapabilities = BlobCapabilities {
     conditional_write: true,
-    multipart: false,
+    multipart: true,
     presign: true,
     // A single Put Blob accepts up to 5000 MiB.
     max_object_bytes: 5000 * 1024 * 1024,
@@ -100,7 +109,7 @@ impl Provider for AzureBlobProvider {
     }
 
     fn description(&self) -> &'static str {
-        "Azure Blob Storage (object_store; conditional writes, SAS presign)"
+        "Azure Blob Storage (object_store; conditional writes, multipart, SAS presign)"
     }
 
     fn declared(&self) -> Declared {
@@ -125,8 +134,12 @@ impl Provider for AzureBlobProvider {
 
     async fn blob(&self, options: &Section, _ctx: &BuildContext) -> Result<Arc<dyn BlobService>> {
         let options = BlobOptions::parse(options)?;
+        let client = options
+            .azure
+            .client(&options.azure.endpoint_for("blob"), Flavour::BlobQueue)?;
         Ok(Arc::new(AzureBlobService {
             store: Arc::new(options.build()?),
+            uploads: Arc::new(Uploads::new(client, options.container.clone())),
         }))
     }
 }
@@ -134,6 +147,7 @@ impl Provider for AzureBlobProvider {
 /// Opens stores (key prefixes) of one container.
 pub struct AzureBlobService {
     store: Arc<MicrosoftAzure>,
+    uploads: Arc<Uploads>,
 }
 
 #[async_trait]
@@ -141,6 +155,7 @@ impl BlobService for AzureBlobService {
     async fn open(&self, name: &str) -> Result<Arc<dyn BlobStore>> {
         Ok(Arc::new(AzureBlobStore {
             store: self.store.clone(),
+            uploads: self.uploads.clone(),
             prefix: format!("{name}/"),
         }))
     }
@@ -149,6 +164,7 @@ impl BlobService for AzureBlobService {
 /// One logical store: a key prefix in the container.
 pub struct AzureBlobStore {
     store: Arc<MicrosoftAzure>,
+    uploads: Arc<Uploads>,
     prefix: String,
 }
 
@@ -217,6 +233,11 @@ impl AzureBlobStore {
         Ok(Some(GetResult { meta, range, body }))
     }
 
+    /// The blob name of `key` in the container.
+    fn blob_name(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
     fn path(&self, key: &str) -> Result<Path> {
         Path::parse(format!("{}{key}", self.prefix))
             .map_err(|e| Error::invalid(format!("key {key:?} is not a valid Azure blob path: {e}")))
@@ -264,82 +285,6 @@ impl AzureBlobStore {
             .await
             .map_err(|e| os_error(&format!("head {key:?}"), e))?;
         Ok(self.meta(&r.meta, Some(&r.attributes)))
-    }
-}
-
-/// Marks a metadata value stored as base64 (non-ASCII, edge whitespace, or the marker).
-const B64_MARK: &str = "~b64:";
-
-/// Azure metadata names must be C# identifiers and header values ASCII: names become
-/// `m` + the name with `_` -> `__`, `-` -> `_d`, `.` -> `_o`.
-pub fn encode_meta_name(name: &str) -> String {
-    let mut out = String::from("m");
-    for c in name.chars() {
-        match c {
-            '_' => out.push_str("__"),
-            '-' => out.push_str("_d"),
-            '.' => out.push_str("_o"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Reverses [`encode_meta_name`]; names not written by stratus come back unchanged.
-pub fn decode_meta_name(stored: &str) -> String {
-    let Some(rest) = stored.strip_prefix('m') else {
-        return stored.to_owned();
-    };
-    let mut out = String::new();
-    let mut chars = rest.chars();
-    while let Some(c) = chars.next() {
-        if c != '_' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('_') => out.push('_'),
-            Some('d') => out.push('-'),
-            Some('o') => out.push('.'),
-            _ => return stored.to_owned(),
-        }
-    }
-    out
-}
-
-/// Header-safe form of a metadata value ([`B64_MARK`] + base64 when needed).
-pub fn encode_meta_value(value: &str) -> String {
-    let plain = value.chars().all(|c| c.is_ascii_graphic() || c == ' ')
-        && !value.starts_with(' ')
-        && !value.ends_with(' ')
-        && !value.starts_with(B64_MARK);
-    if plain {
-        value.to_owned()
-    } else {
-        use base64::Engine;
-        format!(
-            "{B64_MARK}{}",
-            base64::engine::general_purpose::STANDARD.encode(value)
-        )
-    }
-}
-
-/// Reverses [`encode_meta_value`].
-pub fn decode_meta_value(stored: &str) -> String {
-    use base64::Engine;
-    stored
-        .strip_prefix(B64_MARK)
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-        .and_then(|b| String::from_utf8(b).ok())
-        .unwrap_or_else(|| stored.to_owned())
-}
-
-/// ETags in one form everywhere: Azure quotes them in headers but not in list XML.
-fn quoted(etag: &str) -> String {
-    if etag.starts_with('"') || etag.is_empty() {
-        etag.to_owned()
-    } else {
-        format!("\"{etag}\"")
     }
 }
 
@@ -472,6 +417,42 @@ impl BlobStore for AzureBlobStore {
             .await
             .map_err(|e| os_error(&format!("copy {from:?} to {to:?}"), e))?;
         self.full_head(to).await
+    }
+
+    async fn multipart_start(&self, key: &str, opts: PutOptions) -> Result<String> {
+        self.uploads.start(&self.blob_name(key), key, &opts).await
+    }
+
+    async fn multipart_put_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        data: Bytes,
+    ) -> Result<PartReceipt> {
+        let blob = self.blob_name(key);
+        self.uploads
+            .put_part(&blob, key, upload_id, part_number, data)
+            .await
+    }
+
+    async fn multipart_complete(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<PartReceipt>,
+    ) -> Result<ObjectMeta> {
+        let blob = self.blob_name(key);
+        let max = CAPABILITIES.max_object_bytes;
+        self.uploads
+            .complete(&blob, key, upload_id, &parts, max)
+            .await
+    }
+
+    async fn multipart_abort(&self, key: &str, upload_id: &str) -> Result<()> {
+        self.uploads
+            .abort(&self.blob_name(key), key, upload_id)
+            .await
     }
 
     async fn presign(
