@@ -277,13 +277,7 @@ pub fn apply_ledger(outcome: Outcome, detail: String, gap: &Gap) -> (Outcome, St
                 ),
             )
         }
-        Outcome::Pass => (
-            Outcome::Pass,
-            format!(
-                "ledger entry for {} is stale: the case passes",
-                gap.emulator
-            ),
-        ),
+        Outcome::Pass => (Outcome::Pass, stale_note(&gap.emulator)),
         Outcome::Unsupported => (
             Outcome::Unsupported,
             format!(
@@ -293,6 +287,20 @@ pub fn apply_ledger(outcome: Outcome, detail: String, gap: &Gap) -> (Outcome, St
         ),
         Outcome::Ledgered => (Outcome::Ledgered, detail),
     }
+}
+
+const STALE_SUFFIX: &str = " is stale: the case passes";
+
+/// The detail of a passing case whose ledger entry for `emulator` applied.
+pub fn stale_note(emulator: &str) -> String {
+    format!("ledger entry for {emulator}{STALE_SUFFIX}")
+}
+
+/// Whether `detail` is the note [`apply_ledger`] gives a passing ledgered case. A report
+/// that aggregates runs (the provider matrix) counts such a case as ledgered, so an
+/// intermittent emulator gap does not make the aggregate change from run to run.
+pub fn is_stale_note(detail: &str) -> bool {
+    detail.starts_with("ledger entry for ") && detail.ends_with(STALE_SUFFIX)
 }
 
 #[cfg(test)]

@@ -414,6 +414,28 @@ fn matrix_is_deterministic_and_replaces_the_readme_block() {
 }
 
 #[test]
+fn matrix_counts_a_ledgered_case_the_same_whether_it_failed_or_passed() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let ledgered = "{\"profile\":\"p\",\"service\":\"kv\",\"provider\":\"p\",\"case\":\"flaky\",\"outcome\":\"ledgered\",\"ms\":1,\"detail\":\"ledgered (moto): ...\"}\n";
+    let stale = format!(
+        "{{\"profile\":\"p\",\"service\":\"kv\",\"provider\":\"p\",\"case\":\"flaky\",\"outcome\":\"pass\",\"ms\":1,\"detail\":\"{}\"}}\n",
+        stratus_conformance::ledger::stale_note("moto")
+    );
+    let mut tables = Vec::new();
+    for (name, line) in [
+        ("failed.jsonl", ledgered.to_owned()),
+        ("passed.jsonl", stale),
+    ] {
+        std::fs::write(dir.path().join(name), line).expect("written");
+        let out = stratus(dir.path(), &["matrix", name]);
+        assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+        tables.push(stdout(&out));
+    }
+    assert_eq!(tables[0], tables[1]);
+    assert!(tables[0].contains("0/1 pass, 1 ledgered"), "{}", tables[0]);
+}
+
+#[test]
 fn matrix_rejects_bad_input() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     std::fs::write(dir.path().join("bad.jsonl"), "{\"profile\": 1}\n").expect("written");

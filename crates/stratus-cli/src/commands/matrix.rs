@@ -31,6 +31,21 @@ pub struct ResultLine {
     pub case: String,
     /// `pass`, `fail`, `unsupported` or `ledgered`.
     pub outcome: String,
+    /// Why the case failed or was unsupported, or the ledger's note on a pass.
+    #[serde(default)]
+    pub detail: String,
+}
+
+impl ResultLine {
+    /// The outcome as the matrix counts it: a pass whose ledger entry applied counts as
+    /// `ledgered`, so an intermittent emulator gap gives the same matrix on every run.
+    fn matrix_outcome(&self) -> String {
+        if self.outcome == "pass" && stratus_conformance::ledger::is_stale_note(&self.detail) {
+            "ledgered".to_owned()
+        } else {
+            self.outcome.clone()
+        }
+    }
 }
 
 /// The results of one profile: one matrix column.
@@ -158,7 +173,7 @@ pub fn render(
         column.providers.insert(service, r.provider.clone());
         if column
             .outcomes
-            .insert((service, r.case.clone()), r.outcome.clone())
+            .insert((service, r.case.clone()), r.matrix_outcome())
             .is_some()
         {
             return Err(CliError::usage(format!(
