@@ -98,6 +98,31 @@ pub struct GetOptions {
     pub if_none_match: Option<String>,
 }
 
+impl GetOptions {
+    /// Applies the read conditions to an object of ETag `etag` and `size` bytes and
+    /// resolves the range: `PreconditionFailed` when `if_match` differs or `if_none_match`
+    /// equals (not modified), else the byte range to serve. Providers that evaluate
+    /// conditions themselves share this so they fail identically.
+    pub fn evaluate(&self, key: &str, etag: &str, size: u64) -> Result<Range<u64>> {
+        if let Some(want) = &self.if_match
+            && want != etag
+        {
+            return Err(Error::precondition(format!(
+                "object {key:?} has ETag {etag:?}, not {want:?}"
+            )));
+        }
+        if self.if_none_match.as_deref() == Some(etag) {
+            return Err(Error::precondition(format!(
+                "object {key:?} not modified (ETag {etag:?})"
+            )));
+        }
+        match self.range {
+            Some(r) => r.resolve(size),
+            None => Ok(0..size),
+        }
+    }
+}
+
 /// What is known about a stored object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectMeta {
@@ -157,6 +182,17 @@ pub struct ListPage {
     pub common_prefixes: Vec<String>,
     /// Pass to the next call to continue; `None` on the last page.
     pub next_page_token: Option<String>,
+}
+
+impl ListOptions {
+    /// Where the listing resumes: entries strictly greater than this (the later of
+    /// `start_after` and `page_token`).
+    pub fn resume_after(&self) -> Option<&str> {
+        match (&self.start_after, &self.page_token) {
+            (Some(a), Some(t)) => Some(a.max(t)),
+            (a, t) => a.as_deref().or(t.as_deref()),
+        }
+    }
 }
 
 /// Options of a copy.
@@ -362,10 +398,7 @@ where
     I: IntoIterator<Item = ObjectMeta>,
 {
     let page_size = opts.page_size.unwrap_or(MAX_LIST_PAGE);
-    let after = match (&opts.start_after, &opts.page_token) {
-        (Some(a), Some(t)) => Some(a.max(t).clone()),
-        (a, t) => a.clone().or_else(|| t.clone()),
-    };
+    let after = opts.resume_after();
     let mut page = ListPage::default();
     let mut last: Option<String> = None;
     let mut count = 0;
@@ -379,7 +412,7 @@ where
                 .map(|i| meta.key[..opts.prefix.len() + i + d.len()].to_owned())
         });
         let entry = rolled_up.clone().unwrap_or_else(|| meta.key.clone());
-        if after.as_ref().is_some_and(|a| entry.as_str() <= a.as_str()) {
+        if after.is_some_and(|a| entry.as_str() <= a) {
             continue;
         }
         if last.as_ref() == Some(&entry) {

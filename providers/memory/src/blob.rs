@@ -225,24 +225,7 @@ impl BlobStore for MemoryBlobStore {
             let object = state.objects.get(key).ok_or_else(|| not_found(key))?;
             (object.meta.clone(), object.body.clone())
         };
-        if let Some(etag) = &opts.if_match
-            && etag != &meta.etag
-        {
-            return Err(Error::precondition(format!(
-                "object {key:?} has ETag {:?}, not {etag:?}",
-                meta.etag
-            )));
-        }
-        if opts.if_none_match.as_ref() == Some(&meta.etag) {
-            return Err(Error::precondition(format!(
-                "object {key:?} not modified (ETag {:?})",
-                meta.etag
-            )));
-        }
-        let range = match opts.range {
-            Some(r) => r.resolve(meta.size)?,
-            None => 0..meta.size,
-        };
+        let range = opts.evaluate(key, &meta.etag, meta.size)?;
         let chunk = body.slice(range.start as usize..range.end as usize);
         let body: ByteStream = futures::stream::once(async move { Ok(chunk) }).boxed();
         Ok(GetResult { meta, range, body })

@@ -364,10 +364,7 @@ impl BlobStore for S3BlobStore {
 
     async fn list(&self, opts: ListOptions) -> Result<ListPage> {
         let page_size = opts.page_size.unwrap_or(stratus::limits::MAX_LIST_PAGE);
-        let mut after = match (&opts.start_after, &opts.page_token) {
-            (Some(a), Some(t)) => Some(a.max(t).clone()),
-            (a, t) => a.clone().or_else(|| t.clone()),
-        };
+        let mut after = opts.resume_after().map(str::to_owned);
         let full_prefix = format!("{}{}", self.prefix, opts.prefix);
         loop {
             let request = PaginatedListOptions {

@@ -188,24 +188,7 @@ impl AzureBlobStore {
     /// One consistent read; `None` when the object changed between meta and body.
     async fn get_once(&self, key: &str, opts: &GetOptions) -> Result<Option<GetResult>> {
         let meta = self.full_head(key).await?;
-        if let Some(etag) = &opts.if_match
-            && etag != &meta.etag
-        {
-            return Err(Error::precondition(format!(
-                "object {key:?} has ETag {:?}, not {etag:?}",
-                meta.etag
-            )));
-        }
-        if opts.if_none_match.as_ref() == Some(&meta.etag) {
-            return Err(Error::precondition(format!(
-                "object {key:?} not modified (ETag {:?})",
-                meta.etag
-            )));
-        }
-        let range = match opts.range {
-            Some(r) => r.resolve(meta.size)?,
-            None => 0..meta.size,
-        };
+        let range = opts.evaluate(key, &meta.etag, meta.size)?;
         if range.is_empty() {
             let body = futures::stream::empty().boxed();
             return Ok(Some(GetResult { meta, range, body }));

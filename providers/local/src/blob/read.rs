@@ -36,24 +36,7 @@ pub fn open_for_get(
     opts: &GetOptions,
 ) -> Result<(File, Header, std::ops::Range<u64>)> {
     let (mut file, header, offset) = open_object(path, key)?;
-    if let Some(want) = &opts.if_match
-        && *want != header.etag
-    {
-        return Err(Error::precondition(format!(
-            "object {key:?} does not have ETag {want:?}"
-        )));
-    }
-    if let Some(not) = &opts.if_none_match
-        && *not == header.etag
-    {
-        return Err(Error::precondition(format!(
-            "object {key:?} is not modified (ETag {not:?})"
-        )));
-    }
-    let range = match opts.range {
-        Some(r) => r.resolve(header.size)?,
-        None => 0..header.size,
-    };
+    let range = opts.evaluate(key, &header.etag, header.size)?;
     file.seek(SeekFrom::Start(offset + range.start))
         .map_err(|e| fs_error(format!("cannot read {}", path.display()), e))?;
     Ok((file, header, range))
