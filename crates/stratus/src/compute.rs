@@ -191,3 +191,86 @@ impl LocalExecutions {
             .insert(id.to_owned(), state);
     }
 }
+
+/// The deadline of a call when neither the caller nor the function configures one.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest deadline a call or a configured function may have.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// Reads the timeout option `key` of a provider section: a duration of 1ms..=15m.
+pub fn timeout_option(
+    section: &crate::config::Section,
+    key: &str,
+) -> Result<Option<Duration>, crate::config::ConfigError> {
+    match section.duration(key)? {
+        Some(t) if t.is_zero() || t > MAX_TIMEOUT => {
+            Err(section.key_error(key, "must be between 1ms and 15m"))
+        }
+        other => Ok(other),
+    }
+}
+
+/// Checks what a function returned: a JSON document of at most 256 KiB, else
+/// `FunctionFailed` (the function broke the contract, not the infrastructure).
+pub fn check_result(function: &str, output: Bytes) -> Result<Bytes> {
+    let max = crate::limits::MAX_COMPUTE_PAYLOAD_BYTES;
+    if output.len() > max {
+        return Err(crate::Error::new(
+            crate::ErrorKind::FunctionFailed,
+            format!(
+                "function {function:?} returned {} bytes; the limit is {max}",
+                output.len()
+            ),
+        ));
+    }
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&output) {
+        return Err(crate::Error::new(
+            crate::ErrorKind::FunctionFailed,
+            format!("function {function:?} returned a result that is not a JSON document: {e}"),
+        ));
+    }
+    Ok(output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_must_be_json_within_the_limit() {
+        assert!(check_result("f", Bytes::from_static(b"{\"a\":1}")).is_ok());
+        let not_json = check_result("f", Bytes::from_static(b"nope")).unwrap_err();
+        assert_eq!(not_json.kind(), crate::ErrorKind::FunctionFailed);
+        let big = Bytes::from(vec![b' '; crate::limits::MAX_COMPUTE_PAYLOAD_BYTES + 1]);
+        assert_eq!(
+            check_result("f", big).unwrap_err().kind(),
+            crate::ErrorKind::FunctionFailed
+        );
+    }
+
+    #[test]
+    fn timeout_options_are_bounded() {
+        let config = crate::Config::parse(
+            "t.yaml",
+            "profiles:\n  p:\n    compute: { provider: x, a: 250ms, b: 0ms, c: 16m }\n",
+            std::path::Path::new("."),
+            Arc::new(|_| None),
+        )
+        .unwrap();
+        let profile = config.profile("p").unwrap();
+        let section = &profile.services[0].options;
+        assert_eq!(
+            timeout_option(section, "a").unwrap(),
+            Some(Duration::from_millis(250))
+        );
+        assert!(timeout_option(section, "b").is_err());
+        assert!(
+            timeout_option(section, "c")
+                .unwrap_err()
+                .message
+                .contains("1ms and 15m")
+        );
+        assert_eq!(timeout_option(section, "absent").unwrap(), None);
+    }
+}

@@ -25,7 +25,9 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use bytes::Bytes;
 use stratus::capabilities::ComputeCapabilities;
-use stratus::compute::{Compute, InvokeOptions, with_deadline};
+use stratus::compute::{
+    Compute, DEFAULT_TIMEOUT, InvokeOptions, check_result, timeout_option, with_deadline,
+};
 use stratus::config::{ConfigError, Section, ServiceKind};
 use stratus::limits::MAX_COMPUTE_PAYLOAD_BYTES;
 use stratus::{BuildContext, Declared, Error, ErrorKind, Provider, Result, async_trait};
@@ -37,11 +39,6 @@ pub const CAPABILITIES: ComputeCapabilities = ComputeCapabilities {
     async_submit: false,
     max_payload_bytes: MAX_COMPUTE_PAYLOAD_BYTES,
 };
-
-/// The deadline of a call that names none, unless configured.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The longest deadline (Lambda's own maximum function timeout).
-const MAX_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// Options of a `lambda` section.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,12 +71,8 @@ impl LambdaOptions {
                 "too long: Lambda function names have at most 64 characters",
             ));
         }
-        let default_timeout = section
-            .duration("default_timeout")?
-            .unwrap_or(DEFAULT_TIMEOUT);
-        if default_timeout.is_zero() || default_timeout > MAX_TIMEOUT {
-            return Err(section.key_error("default_timeout", "must be between 1ms and 15m"));
-        }
+        let default_timeout =
+            timeout_option(section, "default_timeout")?.unwrap_or(DEFAULT_TIMEOUT);
         section.finish()?;
         Ok(Self {
             aws,
@@ -190,26 +183,6 @@ fn function_error(function: &str, kind: &str, body: &[u8]) -> Error {
         ErrorKind::FunctionFailed,
         format!("function {function:?} failed: {message} ({error_type})"),
     )
-}
-
-/// A result must be a JSON document within the size limit, else the function failed.
-fn check_result(function: &str, body: Bytes) -> Result<Bytes> {
-    if body.len() > MAX_COMPUTE_PAYLOAD_BYTES {
-        return Err(Error::new(
-            ErrorKind::FunctionFailed,
-            format!(
-                "function {function:?} returned {} bytes; the limit is {MAX_COMPUTE_PAYLOAD_BYTES}",
-                body.len()
-            ),
-        ));
-    }
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
-        return Err(Error::new(
-            ErrorKind::FunctionFailed,
-            format!("function {function:?} returned a result that is not a JSON document: {e}"),
-        ));
-    }
-    Ok(body)
 }
 
 #[async_trait]

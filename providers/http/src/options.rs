@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use reqwest::Url;
+use stratus::compute::{DEFAULT_TIMEOUT, timeout_option};
 use stratus::config::{ConfigError, Section};
 
 use crate::auth::Auth;
@@ -11,10 +12,6 @@ use crate::auth::Auth;
 pub const FUNCTION_PLACEHOLDER: &str = "{function}";
 /// The path of a function when no `path_template` is configured (Azure Functions' layout).
 pub const DEFAULT_PATH_TEMPLATE: &str = "/api/{function}";
-/// The deadline of a call that names none, unless configured.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The longest deadline a call may have (the validation layer's limit for `opts.timeout`).
-const MAX_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// Parsed options: `base_url` (required), `key`, `path_template`, `default_timeout`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,12 +47,8 @@ impl HttpOptions {
             .unwrap_or_else(|| DEFAULT_PATH_TEMPLATE.to_owned());
         check_template(&base_url, &path_template)
             .map_err(|message| section.key_error("path_template", message))?;
-        let default_timeout = section
-            .duration("default_timeout")?
-            .unwrap_or(DEFAULT_TIMEOUT);
-        if default_timeout.is_zero() || default_timeout > MAX_TIMEOUT {
-            return Err(section.key_error("default_timeout", "must be between 1ms and 15m"));
-        }
+        let default_timeout =
+            timeout_option(section, "default_timeout")?.unwrap_or(DEFAULT_TIMEOUT);
         section.finish()?;
         Ok(Self {
             base_url,

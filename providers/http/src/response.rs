@@ -15,6 +15,7 @@
 
 use bytes::{Bytes, BytesMut};
 use reqwest::{Response, StatusCode};
+use stratus::compute::check_result;
 use stratus::limits::MAX_COMPUTE_PAYLOAD_BYTES;
 use stratus::{Error, ErrorKind, Result};
 
@@ -72,13 +73,7 @@ async fn result_body(function: &str, response: Response) -> Result<Bytes> {
     if truncated {
         return Err(too_large(format!("more than {}", body.len())));
     }
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
-        return Err(Error::new(
-            ErrorKind::FunctionFailed,
-            format!("function {function:?} returned a result that is not a JSON document: {e}"),
-        ));
-    }
-    Ok(body)
+    check_result(function, body)
 }
 
 /// Reads at most `limit` bytes of the body; the flag says whether more followed.

@@ -7,23 +7,18 @@ use std::time::Duration;
 use bytes::Bytes;
 use stratus::capabilities::ComputeCapabilities;
 use stratus::compute::{
-    Compute, ExecutionState, Handler, Handlers, InvokeOptions, LocalExecutions, call_handler,
-    with_deadline,
+    Compute, DEFAULT_TIMEOUT, ExecutionState, Handler, Handlers, InvokeOptions, LocalExecutions,
+    call_handler, check_result, timeout_option, with_deadline,
 };
 use stratus::config::{ConfigError, Section};
 use stratus::limits::MAX_COMPUTE_PAYLOAD_BYTES;
-use stratus::{Error, ErrorKind, Result, async_trait};
+use stratus::{Error, Result, async_trait};
 
 /// What the memory compute service declares.
 pub const CAPABILITIES: ComputeCapabilities = ComputeCapabilities {
     async_submit: true,
     max_payload_bytes: MAX_COMPUTE_PAYLOAD_BYTES,
 };
-
-/// The deadline of a call that names none, unless configured.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The longest deadline a call may have (the validation layer's limit for `opts.timeout`).
-const MAX_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// Options of the memory compute service: `default_timeout`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,12 +38,8 @@ impl Default for ComputeOptions {
 impl ComputeOptions {
     /// Parses the `compute:` section of a profile (no side effects).
     pub fn parse(section: &Section) -> Result<Self, ConfigError> {
-        let default_timeout = section
-            .duration("default_timeout")?
-            .unwrap_or(DEFAULT_TIMEOUT);
-        if default_timeout.is_zero() || default_timeout > MAX_TIMEOUT {
-            return Err(section.key_error("default_timeout", "must be between 1ms and 15m"));
-        }
+        let default_timeout =
+            timeout_option(section, "default_timeout")?.unwrap_or(DEFAULT_TIMEOUT);
         section.finish()?;
         Ok(Self { default_timeout })
     }
@@ -96,22 +87,7 @@ async fn run(
         call_handler(&function, &handler, payload),
     )
     .await?;
-    if output.len() > MAX_COMPUTE_PAYLOAD_BYTES {
-        return Err(Error::new(
-            ErrorKind::FunctionFailed,
-            format!(
-                "function {function:?} returned {} bytes; the limit is {MAX_COMPUTE_PAYLOAD_BYTES}",
-                output.len()
-            ),
-        ));
-    }
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&output) {
-        return Err(Error::new(
-            ErrorKind::FunctionFailed,
-            format!("function {function:?} returned a result that is not a JSON document: {e}"),
-        ));
-    }
-    Ok(output)
+    check_result(&function, output)
 }
 
 #[async_trait]
@@ -140,6 +116,7 @@ impl Compute for MemoryCompute {
 
 #[cfg(test)]
 mod tests {
+    use stratus::ErrorKind;
     use stratus::compute::FunctionError;
 
     use super::*;

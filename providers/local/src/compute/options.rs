@@ -16,11 +16,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use stratus::compute::{DEFAULT_TIMEOUT, timeout_option};
 use stratus::config::{ConfigError, Section};
 use stratus::names::validate_resource_name;
-
-/// The deadline of a call when neither the call nor the function sets one.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Options of the local compute service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,18 +63,11 @@ impl FunctionSpec {
     }
 }
 
-fn positive_duration(section: &Section, key: &str) -> Result<Option<Duration>, ConfigError> {
-    match section.duration(key)? {
-        Some(d) if d.is_zero() => Err(section.key_error(key, "must be longer than 0")),
-        other => Ok(other),
-    }
-}
-
 impl ComputeOptions {
     /// Reads `default_timeout` and `functions`; unknown keys are errors. No side effects.
     pub fn parse(section: &Section) -> Result<Self, ConfigError> {
         let default_timeout =
-            positive_duration(section, "default_timeout")?.unwrap_or(DEFAULT_TIMEOUT);
+            timeout_option(section, "default_timeout")?.unwrap_or(DEFAULT_TIMEOUT);
         let mut functions = BTreeMap::new();
         if let Some(list) = section.section("functions")? {
             for (name, function) in list.child_sections()? {
@@ -104,7 +95,7 @@ fn parse_function(section: &Section) -> Result<FunctionSpec, ConfigError> {
             "must name a program: a non-empty list such as [python3, f.py]",
         ));
     }
-    let timeout = positive_duration(section, "timeout")?;
+    let timeout = timeout_option(section, "timeout")?;
     let mut env = BTreeMap::new();
     if let Some(vars) = section.section("env")? {
         for name in vars.keys() {

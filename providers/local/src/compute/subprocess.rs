@@ -130,12 +130,7 @@ fn finish(
             "function {function:?} wrote more than {MAX_COMPUTE_PAYLOAD_BYTES} bytes to stdout"
         )));
     }
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&out) {
-        return Err(failed(format!(
-            "function {function:?} did not write one JSON document to stdout: {e}"
-        )));
-    }
-    Ok(Bytes::from(out))
+    stratus::compute::check_result(function, Bytes::from(out))
 }
 
 /// Reads `reader` to the end, keeping at most `cap` bytes; the flag says whether more came.

@@ -99,6 +99,6 @@ async fn configured_timeout_applies_unless_the_call_sets_one() {
         compute
             .functions
             .timeout(&target, &InvokeOptions::default()),
-        options::DEFAULT_TIMEOUT
+        stratus::compute::DEFAULT_TIMEOUT
     );
 }
