@@ -34,17 +34,10 @@ fn chain(err: &dyn std::error::Error) -> String {
 
 /// Classifies an `object_store` error; `what` names the operation and key.
 pub fn store_error(what: &str, err: object_store::Error) -> Error {
-    use object_store::Error as E;
     let text = chain(&err);
-    let kind = match &err {
-        E::NotFound { .. } => ErrorKind::NotFound,
-        E::AlreadyExists { .. } => ErrorKind::AlreadyExists,
-        E::Precondition { .. } | E::NotModified { .. } => ErrorKind::PreconditionFailed,
-        E::PermissionDenied { .. } => ErrorKind::PermissionDenied,
-        E::Unauthenticated { .. } => ErrorKind::Unauthenticated,
-        E::InvalidPath { .. } => ErrorKind::InvalidArgument,
-        E::NotSupported { .. } | E::NotImplemented { .. } => ErrorKind::Unsupported,
-        _ => match xml_code(&text) {
+    let kind = match stratus_objectstore::typed_kind(&err) {
+        Some(kind) => kind,
+        None => match xml_code(&text) {
             Some(code) => s3_kind(code, status_in(&text)),
             None => match status_in(&text) {
                 Some(416) => ErrorKind::InvalidArgument,

@@ -25,6 +25,7 @@ use stratus::blob::{
 use stratus::capabilities::BlobCapabilities;
 use stratus::limits::MIN_MULTIPART_PART_BYTES;
 use stratus::{Error, ErrorKind, Result, async_trait};
+use stratus_objectstore::Prefixed;
 
 use super::CAPABILITIES;
 use super::errors::store_error;
@@ -33,7 +34,7 @@ use super::raw::{self, Condition};
 /// One store: objects under `prefix` in the client's bucket.
 pub struct S3BlobStore {
     client: Arc<AmazonS3>,
-    prefix: String,
+    paths: Prefixed,
     storage_class: Option<String>,
 }
 
@@ -42,19 +43,18 @@ impl S3BlobStore {
     pub fn new(client: Arc<AmazonS3>, prefix: String, storage_class: Option<String>) -> Self {
         Self {
             client,
-            prefix,
+            paths: Prefixed::new(prefix),
             storage_class,
         }
     }
 
     fn path(&self, key: &str) -> Result<Path> {
-        Path::parse(format!("{}{key}", self.prefix))
-            .map_err(|e| Error::invalid(format!("key {key:?} is not a valid S3 path: {e}")))
+        self.paths.path(key, "S3")
     }
 
     /// The caller's key of a bucket path (the store prefix removed).
     fn key_of<'a>(&self, path: &'a str) -> &'a str {
-        path.strip_prefix(&self.prefix).unwrap_or(path)
+        self.paths.key_of(path)
     }
 
     fn attributes(&self, opts: &PutOptions) -> Attributes {
@@ -365,12 +365,12 @@ impl BlobStore for S3BlobStore {
     async fn list(&self, opts: ListOptions) -> Result<ListPage> {
         let page_size = opts.page_size.unwrap_or(stratus::limits::MAX_LIST_PAGE);
         let mut after = opts.resume_after().map(str::to_owned);
-        let full_prefix = format!("{}{}", self.prefix, opts.prefix);
+        let full_prefix = format!("{}{}", self.paths.prefix(), opts.prefix);
         loop {
             let request = PaginatedListOptions {
                 offset: after
                     .as_deref()
-                    .map(|a| list_offset(&self.prefix, &opts, a)),
+                    .map(|a| list_offset(self.paths.prefix(), &opts, a)),
                 delimiter: opts.delimiter.clone().map(Into::into),
                 max_keys: Some(page_size),
                 ..Default::default()

@@ -42,6 +42,7 @@ use stratus::blob::{
 use stratus::capabilities::BlobCapabilities;
 use stratus::config::{ConfigError, Section, ServiceKind};
 use stratus::{BuildContext, Declared, Error, ErrorKind, Provider, Result, async_trait};
+use stratus_objectstore::Prefixed;
 
 use crate::options::AzureOptions;
 use crate::rest::ensure_container;
@@ -156,7 +157,7 @@ impl BlobService for AzureBlobService {
         Ok(Arc::new(AzureBlobStore {
             store: self.store.clone(),
             uploads: self.uploads.clone(),
-            prefix: format!("{name}/"),
+            paths: Prefixed::new(format!("{name}/")),
         }))
     }
 }
@@ -165,22 +166,12 @@ impl BlobService for AzureBlobService {
 pub struct AzureBlobStore {
     store: Arc<MicrosoftAzure>,
     uploads: Arc<Uploads>,
-    prefix: String,
+    paths: Prefixed,
 }
 
-/// Classifies an object_store error.
+/// Classifies an object_store error (the generic ones are transport or service failures).
 fn os_error(what: &str, e: object_store::Error) -> Error {
-    use object_store::Error as E;
-    let kind = match &e {
-        E::NotFound { .. } => ErrorKind::NotFound,
-        E::AlreadyExists { .. } => ErrorKind::AlreadyExists,
-        E::Precondition { .. } | E::NotModified { .. } => ErrorKind::PreconditionFailed,
-        E::InvalidPath { .. } => ErrorKind::InvalidArgument,
-        E::NotSupported { .. } | E::NotImplemented { .. } => ErrorKind::Unsupported,
-        E::PermissionDenied { .. } => ErrorKind::PermissionDenied,
-        E::Unauthenticated { .. } => ErrorKind::Unauthenticated,
-        _ => ErrorKind::Unavailable,
-    };
+    let kind = stratus_objectstore::typed_kind(&e).unwrap_or(ErrorKind::Unavailable);
     Error::new(kind, what.to_owned()).with_source(e)
 }
 
@@ -218,20 +209,16 @@ impl AzureBlobStore {
 
     /// The blob name of `key` in the container.
     fn blob_name(&self, key: &str) -> String {
-        format!("{}{key}", self.prefix)
+        format!("{}{key}", self.paths.prefix())
     }
 
     fn path(&self, key: &str) -> Result<Path> {
-        Path::parse(format!("{}{key}", self.prefix))
-            .map_err(|e| Error::invalid(format!("key {key:?} is not a valid Azure blob path: {e}")))
+        self.paths.path(key, "Azure blob")
     }
 
     fn meta(&self, m: &object_store::ObjectMeta, attributes: Option<&Attributes>) -> ObjectMeta {
         let full = m.location.as_ref();
-        let key = full
-            .strip_prefix(self.prefix.as_str())
-            .unwrap_or(full)
-            .to_owned();
+        let key = self.paths.key_of(full).to_owned();
         let mut content_type = None;
         let mut metadata = BTreeMap::new();
         if let Some(attributes) = attributes {
@@ -367,7 +354,7 @@ impl BlobStore for AzureBlobStore {
     }
 
     async fn list(&self, opts: ListOptions) -> Result<ListPage> {
-        let root = Path::parse(self.prefix.trim_end_matches('/'))
+        let root = Path::parse(self.paths.prefix().trim_end_matches('/'))
             .map_err(|e| Error::internal(format!("store prefix: {e}")))?;
         let mut metas: Vec<ObjectMeta> = self
             .store
