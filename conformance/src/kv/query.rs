@@ -3,7 +3,7 @@
 use std::ops::Bound;
 
 use stratus::ErrorKind;
-use stratus::kv::{DeleteCondition, Key, KvStore, Order, QueryOptions, SortRange};
+use stratus::kv::{DeleteCondition, Key, KvStore, Order, QueryOptions, QueryPage, SortRange};
 
 use super::{case, names, put, query_all, sorts};
 use crate::case::{Case, Failure, ensure, ensure_eq, expect_kind};
@@ -19,6 +19,19 @@ async fn fill(kv: &dyn KvStore, partition: &str, keys: &[&str]) -> Result<(), Fa
 /// `k00`, `k01`, ... `k{n-1}`.
 fn numbered(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("k{i:02}")).collect()
+}
+
+/// One ascending page of `partition` within `range`.
+async fn in_range(
+    kv: &dyn KvStore,
+    partition: &str,
+    range: SortRange,
+) -> Result<QueryPage, Failure> {
+    let opts = QueryOptions {
+        range,
+        ..Default::default()
+    };
+    Ok(kv.query(partition, opts).await?)
 }
 
 fn range(lower: Bound<&str>, upper: Bound<&str>) -> SortRange {
@@ -173,15 +186,7 @@ pub fn cases() -> Vec<Case> {
             )?;
             // Bounds that are not themselves keys.
             let r = range(Bound::Included("k035"), Bound::Included("k055"));
-            let page = kv
-                .query(
-                    &p,
-                    QueryOptions {
-                        range: r,
-                        ..Default::default()
-                    },
-                )
-                .await?;
+            let page = in_range(&*kv, &p, r).await?;
             ensure_eq("[k035, k055]", sorts(&page.items), names(&["k04", "k05"]))
         }),
         case("query_range_exclusive_bounds", None, |cx| async move {
@@ -220,45 +225,21 @@ pub fn cases() -> Vec<Case> {
                 names(&["k05", "k04"]),
             )?;
             let r = range(Bound::Excluded("k03"), Bound::Included("k06"));
-            let page = kv
-                .query(
-                    &p,
-                    QueryOptions {
-                        range: r,
-                        ..Default::default()
-                    },
-                )
-                .await?;
+            let page = in_range(&*kv, &p, r).await?;
             ensure_eq(
                 "(k03, k06]",
                 sorts(&page.items),
                 names(&["k04", "k05", "k06"]),
             )?;
             let r = range(Bound::Included("k03"), Bound::Excluded("k06"));
-            let page = kv
-                .query(
-                    &p,
-                    QueryOptions {
-                        range: r,
-                        ..Default::default()
-                    },
-                )
-                .await?;
+            let page = in_range(&*kv, &p, r).await?;
             ensure_eq(
                 "[k03, k06)",
                 sorts(&page.items),
                 names(&["k03", "k04", "k05"]),
             )?;
             let r = range(Bound::Excluded("k04"), Bound::Excluded("k05"));
-            let page = kv
-                .query(
-                    &p,
-                    QueryOptions {
-                        range: r,
-                        ..Default::default()
-                    },
-                )
-                .await?;
+            let page = in_range(&*kv, &p, r).await?;
             ensure_eq("(k04, k05) holds nothing", sorts(&page.items), names(&[]))
         }),
         case("query_range_unbounded_sides", None, |cx| async move {
@@ -272,15 +253,7 @@ pub fn cases() -> Vec<Case> {
             )
             .await?;
             let r = range(Bound::Unbounded, Bound::Excluded("k02"));
-            let page = kv
-                .query(
-                    &p,
-                    QueryOptions {
-                        range: r,
-                        ..Default::default()
-                    },
-                )
-                .await?;
+            let page = in_range(&*kv, &p, r).await?;
             ensure_eq("(.., k02)", sorts(&page.items), names(&["k00", "k01"]))?;
             let r = range(Bound::Included("k04"), Bound::Unbounded);
             let opts = QueryOptions {
@@ -295,15 +268,7 @@ pub fn cases() -> Vec<Case> {
                 names(&["k05", "k04"]),
             )?;
             let r = range(Bound::Unbounded, Bound::Unbounded);
-            let page = kv
-                .query(
-                    &p,
-                    QueryOptions {
-                        range: r,
-                        ..Default::default()
-                    },
-                )
-                .await?;
+            let page = in_range(&*kv, &p, r).await?;
             ensure_eq("(.., ..)", sorts(&page.items), keys)
         }),
         case("query_paging_ascending", None, |cx| async move {
